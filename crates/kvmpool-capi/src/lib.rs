@@ -1,0 +1,1 @@
+//! C ABI for kvmpool (placeholder until the C API lands).

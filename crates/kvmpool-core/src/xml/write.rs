@@ -1,0 +1,449 @@
+//! An indenting XML writer (libvirt's layout: two spaces, single quotes) that merges
+//! a residue tree back into what the typed writer produces.
+//!
+//! Merge rules, applied while writing: the k-th known child called `n` that the typed
+//! writer opens is matched with the k-th `n` placeholder or known element in the
+//! residue, whose leftover attributes and children are written with it; an unknown
+//! residue element is written right after the known sibling that preceded it in the
+//! original document (or first, if none did). Residue of a known element that the
+//! typed writer no longer writes (the user removed that field) is dropped with it.
+
+use quick_xml::escape::escape;
+
+use super::tree::{Node, OwnedElement};
+
+#[derive(Debug)]
+struct Frame<'r> {
+    name: &'static str,
+    residue: Option<&'r OwnedElement>,
+    /// Start tag written but not yet closed with `>`.
+    open_tag: bool,
+    /// Content was written on the same line as the start tag (text).
+    inline: bool,
+    /// Attribute names already written (only tracked when there is residue).
+    written_attrs: Vec<&'static str>,
+    /// How many known children of each name were opened (only with residue).
+    seen: Vec<(&'static str, usize)>,
+    /// Which residue children were written already.
+    emitted: Vec<bool>,
+}
+
+/// Writes a document; see the module documentation for how residue is merged.
+#[derive(Debug, Default)]
+pub(crate) struct XmlWriter<'r> {
+    out: String,
+    stack: Vec<Frame<'r>>,
+    /// Residue for the root element, consumed by the first `open`.
+    root_residue: Option<&'r OwnedElement>,
+}
+
+impl<'r> XmlWriter<'r> {
+    /// A writer that merges `residue` (what a parsed document held beyond the model).
+    pub fn new(residue: Option<&'r OwnedElement>) -> Self {
+        XmlWriter {
+            out: String::with_capacity(1024),
+            stack: Vec::new(),
+            root_residue: residue,
+        }
+    }
+
+    /// The document.
+    pub fn finish(self) -> String {
+        debug_assert!(self.stack.is_empty(), "unclosed elements");
+        self.out
+    }
+
+    /// Open `<name`; attributes may follow until content is written.
+    pub fn open(&mut self, name: &'static str) -> &mut Self {
+        let residue = match self.stack.last_mut() {
+            None => self.root_residue.take(),
+            Some(_) => {
+                self.end_start_tag(false);
+                let parent = self.stack.last_mut().expect("checked above");
+                parent.known_child_residue(name)
+            }
+        };
+        self.indent();
+        self.out.push('<');
+        self.out.push_str(name);
+        let len = residue.map_or(0, |r| r.children.len());
+        self.stack.push(Frame {
+            name,
+            residue,
+            open_tag: true,
+            inline: false,
+            written_attrs: Vec::new(),
+            seen: Vec::new(),
+            emitted: vec![false; len],
+        });
+        self
+    }
+
+    /// Add an attribute to the element just opened.
+    pub fn attr(&mut self, name: &'static str, value: &str) -> &mut Self {
+        let frame = self.stack.last_mut().expect("attr() outside an element");
+        debug_assert!(frame.open_tag, "attr() after content");
+        if frame.residue.is_some() {
+            frame.written_attrs.push(name);
+        }
+        push_attr(&mut self.out, name, value);
+        self
+    }
+
+    /// Add an attribute when the value is present.
+    pub fn opt_attr(&mut self, name: &'static str, value: Option<&str>) -> &mut Self {
+        if let Some(v) = value {
+            self.attr(name, v);
+        }
+        self
+    }
+
+    /// Write text content inside the element just opened (`<name>text</name>`).
+    pub fn text(&mut self, text: &str) -> &mut Self {
+        self.end_start_tag(true);
+        self.out.push_str(&escape(text));
+        self
+    }
+
+    /// Close the innermost element.
+    pub fn close(&mut self) -> &mut Self {
+        let frame = self.stack.last().expect("close() without open()");
+        let unwritten = frame.residue.is_some_and(|r| {
+            r.children
+                .iter()
+                .enumerate()
+                .any(|(i, c)| !frame.emitted[i] && is_leftover(c))
+        });
+        if frame.open_tag && !unwritten {
+            self.write_residue_attrs();
+            self.out.push_str("/>\n");
+        } else {
+            self.end_start_tag(false);
+            self.write_leftovers();
+            let (name, inline) = {
+                let frame = self.stack.last().expect("still open");
+                (frame.name, frame.inline)
+            };
+            if !inline {
+                self.indent_at(self.stack.len() - 1);
+            }
+            self.out.push_str("</");
+            self.out.push_str(name);
+            self.out.push_str(">\n");
+        }
+        let frame = self.stack.pop().expect("still open");
+        if let Some(parent) = self.stack.last_mut() {
+            if parent.residue.is_some() {
+                let k = parent.seen_count(frame.name) - 1;
+                let anchor = parent.find_known(frame.name, k);
+                if let Some(j) = anchor {
+                    self.write_unknown_after(j);
+                }
+            }
+        }
+        self
+    }
+
+    /// `<name>text</name>`.
+    pub fn text_element(&mut self, name: &'static str, text: &str) -> &mut Self {
+        self.open(name).text(text).close()
+    }
+
+    /// `<name>text</name>` when the text is present.
+    pub fn opt_text_element(&mut self, name: &'static str, text: Option<&str>) -> &mut Self {
+        if let Some(t) = text {
+            self.text_element(name, t);
+        }
+        self
+    }
+
+    /// `<name attr='value'/>`.
+    pub fn attr_element(
+        &mut self,
+        name: &'static str,
+        attr: &'static str,
+        value: &str,
+    ) -> &mut Self {
+        self.open(name).attr(attr, value).close()
+    }
+
+    /// `<name attr='value'/>` when the value is present.
+    pub fn opt_attr_element(
+        &mut self,
+        name: &'static str,
+        attr: &'static str,
+        value: Option<&str>,
+    ) -> &mut Self {
+        if let Some(v) = value {
+            self.attr_element(name, attr, v);
+        }
+        self
+    }
+
+    /// Close the start tag if it is still open: residue attributes, `>`, and the
+    /// unknown residue children that came before any known child.
+    fn end_start_tag(&mut self, inline: bool) {
+        let frame = self.stack.last_mut().expect("inside an element");
+        if !frame.open_tag {
+            return;
+        }
+        self.write_residue_attrs();
+        let frame = self.stack.last_mut().expect("inside an element");
+        frame.open_tag = false;
+        frame.inline = inline;
+        self.out.push('>');
+        if !inline {
+            self.out.push('\n');
+            self.write_unknown_after_start();
+        }
+    }
+
+    fn write_residue_attrs(&mut self) {
+        let frame = self.stack.last().expect("inside an element");
+        let Some(residue) = frame.residue else { return };
+        for (k, v) in &residue.attrs {
+            if !frame.written_attrs.iter().any(|w| *w == k.as_ref()) {
+                push_attr(&mut self.out, k, v);
+            }
+        }
+    }
+
+    fn write_unknown_after_start(&mut self) {
+        let frame = self.stack.last().expect("inside an element");
+        let Some(residue) = frame.residue else { return };
+        let upto = residue
+            .children
+            .iter()
+            .position(is_anchor)
+            .unwrap_or(residue.children.len());
+        self.write_unknown_range(0, upto);
+    }
+
+    /// Write the unknown residue elements that follow residue child `j`.
+    fn write_unknown_after(&mut self, j: usize) {
+        let frame = self.stack.last().expect("inside an element");
+        let Some(residue) = frame.residue else { return };
+        let end = residue.children[j + 1..]
+            .iter()
+            .position(is_anchor)
+            .map_or(residue.children.len(), |p| p + j + 1);
+        self.write_unknown_range(j + 1, end);
+    }
+
+    /// Everything still unwritten at the end of an element: unknown elements whose
+    /// anchor was not written, and leftover text.
+    fn write_leftovers(&mut self) {
+        let frame = self.stack.last().expect("inside an element");
+        let Some(residue) = frame.residue else { return };
+        self.write_unknown_range(0, residue.children.len());
+    }
+
+    fn write_unknown_range(&mut self, from: usize, to: usize) {
+        let depth = self.stack.len();
+        let frame = self.stack.last_mut().expect("inside an element");
+        let Some(residue) = frame.residue else { return };
+        for i in from..to {
+            if frame.emitted[i] {
+                continue;
+            }
+            match &residue.children[i] {
+                Node::Element(e) if !e.known => {
+                    frame.emitted[i] = true;
+                    write_element(&mut self.out, e, depth);
+                }
+                Node::Text(t) if !t.trim().is_empty() => {
+                    frame.emitted[i] = true;
+                    self.out.push_str(&escape(t.as_ref()));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn indent(&mut self) {
+        self.indent_at(self.stack.len());
+    }
+
+    fn indent_at(&mut self, depth: usize) {
+        for _ in 0..depth {
+            self.out.push_str("  ");
+        }
+    }
+}
+
+impl<'r> Frame<'r> {
+    fn seen_count(&self, name: &str) -> usize {
+        self.seen
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(0, |(_, c)| *c)
+    }
+
+    /// Record that a known child `name` is being opened and return its residue.
+    fn known_child_residue(&mut self, name: &'static str) -> Option<&'r OwnedElement> {
+        let residue = self.residue?;
+        let k = match self.seen.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, c)) => {
+                *c += 1;
+                *c - 1
+            }
+            None => {
+                self.seen.push((name, 1));
+                0
+            }
+        };
+        match &residue.children[self.find_known(name, k)?] {
+            Node::Element(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Index in the residue of the k-th known child (placeholder or known element) `name`.
+    fn find_known(&self, name: &str, k: usize) -> Option<usize> {
+        let residue = self.residue?;
+        residue
+            .children
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| match c {
+                Node::Taken(n) => n == name,
+                Node::Element(e) => e.known && e.name == name,
+                Node::Text(_) => false,
+            })
+            .nth(k)
+            .map(|(i, _)| i)
+    }
+}
+
+/// Known children (placeholders and partly read elements) anchor unknown ones.
+fn is_anchor(node: &Node<'_>) -> bool {
+    match node {
+        Node::Taken(n) => !n.is_empty(),
+        Node::Element(e) => e.known,
+        Node::Text(_) => false,
+    }
+}
+
+fn is_leftover(node: &Node<'_>) -> bool {
+    match node {
+        Node::Element(e) => !e.known,
+        Node::Text(t) => !t.trim().is_empty(),
+        Node::Taken(_) => false,
+    }
+}
+
+fn push_attr(out: &mut String, name: &str, value: &str) {
+    out.push(' ');
+    out.push_str(name);
+    out.push_str("='");
+    out.push_str(&escape(value));
+    out.push('\'');
+}
+
+/// Write an element that the model does not know, as it was.
+fn write_element(out: &mut String, el: &OwnedElement, depth: usize) {
+    for _ in 0..depth {
+        out.push_str("  ");
+    }
+    out.push('<');
+    out.push_str(&el.name);
+    for (k, v) in &el.attrs {
+        push_attr(out, k, v);
+    }
+    let texts: Vec<&str> = el
+        .children
+        .iter()
+        .filter_map(|c| match c {
+            Node::Text(t) => Some(t.as_ref()),
+            _ => None,
+        })
+        .collect();
+    let has_elements = el.children.iter().any(|c| matches!(c, Node::Element(_)));
+    let text: String = texts.concat();
+    if !has_elements && text.trim().is_empty() {
+        out.push_str("/>\n");
+        return;
+    }
+    if !has_elements {
+        out.push('>');
+        out.push_str(&escape(text.as_str()));
+    } else {
+        out.push_str(">\n");
+        for child in &el.children {
+            match child {
+                Node::Element(e) => write_element(out, e, depth + 1),
+                Node::Text(t) if !t.trim().is_empty() => {
+                    for _ in 0..=depth {
+                        out.push_str("  ");
+                    }
+                    out.push_str(&escape(t.trim()));
+                    out.push('\n');
+                }
+                _ => {}
+            }
+        }
+        for _ in 0..depth {
+            out.push_str("  ");
+        }
+    }
+    out.push_str("</");
+    out.push_str(&el.name);
+    out.push_str(">\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xml::read::Cursor;
+    use crate::xml::tree::parse;
+
+    #[test]
+    fn writes_libvirt_layout_and_escapes() {
+        let mut w = XmlWriter::new(None);
+        w.open("pool").attr("type", "dir");
+        w.text_element("name", "a<b>&'\"");
+        w.open("source").close();
+        w.close();
+        assert_eq!(
+            w.finish(),
+            "<pool type='dir'>\n  <name>a&lt;b&gt;&amp;&apos;&quot;</name>\n  <source/>\n</pool>\n"
+        );
+    }
+
+    #[test]
+    fn merges_residue_in_place() {
+        let doc = "<pool type='dir' x='1'><name>n</name><foo a='b'><bar/></foo>\
+                   <target extra='e'><path>/p</path><zed/></target><tail/></pool>";
+        let mut c = Cursor::new(parse(doc).unwrap(), "");
+        c.attr("type");
+        c.child_text("name").unwrap();
+        c.child("target", |t| t.child_text("path")).unwrap();
+        let residue = c.into_residue().unwrap();
+
+        let mut w = XmlWriter::new(Some(&residue));
+        w.open("pool").attr("type", "dir");
+        w.text_element("name", "n");
+        w.open("target").text_element("path", "/q").close();
+        w.close();
+        let out = w.finish();
+        assert_eq!(
+            out,
+            "<pool type='dir' x='1'>\n  <name>n</name>\n  <foo a='b'>\n    <bar/>\n  </foo>\n  \
+             <target extra='e'>\n    <path>/q</path>\n    <zed/>\n  </target>\n  <tail/>\n</pool>\n"
+        );
+    }
+
+    #[test]
+    fn unknown_children_of_an_empty_known_element_are_kept() {
+        let doc = "<pool><source><vendorx/></source></pool>";
+        let mut c = Cursor::new(parse(doc).unwrap(), "");
+        c.child("source", |_| Ok(())).unwrap();
+        let residue = c.into_residue().unwrap();
+        let mut w = XmlWriter::new(Some(&residue));
+        w.open("pool").open("source").close().close();
+        assert_eq!(
+            w.finish(),
+            "<pool>\n  <source>\n    <vendorx/>\n  </source>\n</pool>\n"
+        );
+    }
+}

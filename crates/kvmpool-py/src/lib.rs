@@ -1,0 +1,1 @@
+//! Python bindings for kvmpool (placeholder until the bindings land).
