@@ -178,16 +178,9 @@ impl Error {
         self
     }
 
-    /// The field path of an invalid-spec error, prefixed with `parent.` (used when a
-    /// nested value is validated on its own and then placed in its parent).
-    pub(crate) fn within(mut self, parent: &str) -> Self {
-        if let Some(field) = self.field.take() {
-            let full = format!("{parent}.{field}");
-            if let Some(rest) = self.message.strip_prefix(&field) {
-                self.message = format!("{full}{rest}");
-            }
-            self.field = Some(full);
-        }
+    /// The same error, reclassified (e.g. a libvirt error that means the link is gone).
+    pub(crate) fn with_kind(mut self, kind: ErrorKind) -> Self {
+        self.kind = kind;
         self
     }
 }
@@ -202,13 +195,6 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::InvalidSpec);
         assert_eq!(e.field(), Some("name"));
         assert_eq!(e.to_string(), "name: must not be empty");
-    }
-
-    #[test]
-    fn within_prefixes_field() {
-        let e = Error::invalid("port", "out of range").within("source.host[0]");
-        assert_eq!(e.field(), Some("source.host[0].port"));
-        assert_eq!(e.to_string(), "source.host[0].port: out of range");
     }
 
     #[test]

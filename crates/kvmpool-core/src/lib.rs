@@ -1,15 +1,49 @@
-//! kvmpool: libvirt storage pools and volumes as a typed library.
+//! kvmpool: libvirt storage pools and volumes as a typed library — everything
+//! `virsh pool-*` and `virsh vol-*` do.
 //!
+//! - [`Connection`]: open libvirt, list and look up pools and volumes, define and
+//!   create pools, [`Connection::ensure_pool`].
+//! - [`Pool`]: lifecycle, info, XML, autostart, volumes.
+//! - [`Volume`]: info, XML, clone, resize, wipe, delete, upload, download.
 //! - [`spec`]: typed pool and volume definitions ([`PoolSpec`], [`VolumeSpec`]) with
 //!   libvirt-exact XML and validation before anything reaches libvirt.
 //! - [`Size`]: sizes with libvirt's unit rules.
 //! - [`Error`] and [`ErrorKind`]: one taxonomy for every front end.
+//!
+//! ```no_run
+//! use kvmpool_core::*;
+//! let conn = Connection::open("test:///default")?;
+//! let spec: PoolSpec = DirPool::new("guest_images", "/guest_images").into();
+//! let pool = conn.define_pool(&spec)?;
+//! pool.build(BuildMode::Normal)?;
+//! pool.start()?;
+//! pool.set_autostart(true)?;
+//! let vol = pool.create_volume(&VolumeSpec::new("vm1.qcow2", Size::gib(10)).format(VolumeFormat::Qcow2))?;
+//! println!("{} at {}", vol.name(), vol.path()?);
+//! # Ok::<(), kvmpool_core::Error>(())
+//! ```
 
+mod conn;
+mod ensure;
 pub mod error;
+mod libvirt;
+mod options;
+mod pool;
 pub mod spec;
+mod stream;
 pub mod units;
+mod volume;
 pub mod xml;
 
+pub use conn::Connection;
+pub use ensure::EnsureReport;
 pub use error::{Error, ErrorKind, LibvirtDetail, Result};
+pub use options::{
+    BuildMode, DeleteMode, EnsureAction, EnsureOptions, PoolFilter, PoolInfo, PoolState, Resize,
+    VolumeInfo, WipeAlgorithm,
+};
+pub use pool::Pool;
 pub use spec::*;
+pub use stream::{CancelToken, ProgressFn, TransferOptions, TransferReport, CHUNK_BYTES};
 pub use units::Size;
+pub use volume::Volume;

@@ -419,8 +419,10 @@ mod tests {
             .validate("target.permissions")
             .unwrap_err();
         assert_eq!(e.field(), Some("target.permissions.mode"));
-        let mut p = Permissions::default();
-        p.owner = Some(-2);
+        let p = Permissions {
+            owner: Some(-2),
+            ..Permissions::default()
+        };
         assert!(p.validate("p").is_err());
     }
 

@@ -127,7 +127,6 @@ macro_rules! each_variant {
         }
     };
 }
-pub(crate) use each_variant;
 
 impl PoolSpec {
     /// The pool type.
@@ -194,6 +193,20 @@ impl PoolSpec {
     pub fn from_xml(xml: &str) -> Result<PoolSpec> {
         let parts = crate::xml::pool::read(xml)?;
         PoolSpec::from_parts(parts)
+    }
+
+    /// True when both define the same pool as libvirt would store it: compared after
+    /// libvirt's normalisation (paths cleaned up, defaults filled in), ignoring XML
+    /// that the model does not know (libvirt drops it too).
+    pub fn same_definition(&self, other: &PoolSpec) -> bool {
+        self.normalized_xml() == other.normalized_xml()
+    }
+
+    fn normalized_xml(&self) -> String {
+        let mut parts = self.to_parts();
+        parts.extra = None;
+        let xml = crate::xml::pool::write(&parts);
+        PoolSpec::from_xml(&xml).map_or(xml, |s| s.to_xml())
     }
 
     pub(crate) fn to_parts(&self) -> crate::xml::pool::PoolParts {

@@ -25,11 +25,6 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// The element's qualified name.
-    pub fn name(&self) -> &str {
-        &self.el.name
-    }
-
     /// The field name for an attribute or child of this element.
     pub fn field(&self, name: &str) -> String {
         if self.path.is_empty() {
@@ -145,11 +140,6 @@ impl<'a> Cursor<'a> {
             from = i + 1;
         }
         Ok(out)
-    }
-
-    /// True when a child element called `name` exists (not taken).
-    pub fn has_child(&self, name: &str) -> bool {
-        self.find(name, 0).is_some()
     }
 
     /// Take `<name>text</name>`.

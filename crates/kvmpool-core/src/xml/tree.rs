@@ -45,15 +45,6 @@ pub(crate) enum Node<'a> {
 pub(crate) type OwnedElement = Element<'static>;
 
 impl<'a> Element<'a> {
-    pub fn new(name: impl Into<Cow<'a, str>>) -> Self {
-        Element {
-            name: name.into(),
-            attrs: Vec::new(),
-            children: Vec::new(),
-            known: false,
-        }
-    }
-
     /// Copy everything borrowed so the element outlives the input.
     pub fn into_owned(self) -> OwnedElement {
         Element {

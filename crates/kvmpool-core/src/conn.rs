@@ -1,0 +1,347 @@
+//! `Connection`: opening libvirt, looking pools and volumes up, defining and creating
+//! pools. A connection notices when the daemon goes away (the failing call returns
+//! [`ErrorKind::Connect`]) and opens a new link on the next call; handles obtained
+//! before look themselves up again by UUID or key.
+
+use std::fmt;
+use std::sync::{Arc, RwLock};
+
+use uuid::Uuid;
+use virt::connect::Connect;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::libvirt;
+use crate::options::PoolFilter;
+use crate::pool::Pool;
+use crate::spec::{PoolSpec, PoolType};
+use crate::volume::Volume;
+
+/// A connection to libvirt (`virsh -c URI`). Cheap to clone; clones share the link.
+/// `Send + Sync`: use it from any number of threads.
+#[derive(Clone)]
+pub struct Connection {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// As given to `open`; `None` means libvirt's default URI.
+    uri: Option<String>,
+    read_only: bool,
+    link: RwLock<Link>,
+}
+
+/// The current libvirt connection and a counter that changes on every reconnect, so
+/// handles know when their cached libvirt objects are stale.
+struct Link {
+    conn: Option<Connect>,
+    generation: u64,
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("uri", &self.inner.uri)
+            .field("read_only", &self.inner.read_only)
+            .finish()
+    }
+}
+
+impl Connection {
+    /// Open `uri` (`qemu:///system`, `test:///default`, `storage:///system?socket=...`).
+    pub fn open(uri: &str) -> Result<Connection> {
+        Connection::open_with(Some(uri.to_owned()), false)
+    }
+
+    /// Open libvirt's default URI (`$LIBVIRT_DEFAULT_URI`, then libvirt's own rules).
+    pub fn open_default() -> Result<Connection> {
+        Connection::open_with(None, false)
+    }
+
+    /// Open read-only: listing and inspection work, changes are refused by libvirt.
+    pub fn open_read_only(uri: Option<&str>) -> Result<Connection> {
+        Connection::open_with(uri.map(str::to_owned), true)
+    }
+
+    fn open_with(uri: Option<String>, read_only: bool) -> Result<Connection> {
+        libvirt::init();
+        if let Some(u) = &uri {
+            if u.contains('\0') {
+                return Err(Error::invalid("uri", "must not contain a NUL byte"));
+            }
+        }
+        let conn = connect(uri.as_deref(), read_only)?;
+        Ok(Connection {
+            inner: Arc::new(Inner {
+                uri,
+                read_only,
+                link: RwLock::new(Link {
+                    conn: Some(conn),
+                    generation: 1,
+                }),
+            }),
+        })
+    }
+
+    /// The URI libvirt reports for this connection.
+    pub fn uri(&self) -> Result<String> {
+        self.run(|c, _| c.uri().map_err(libvirt::error))
+    }
+
+    /// True when the link to the daemon is up (a local check, no round trip).
+    pub fn is_alive(&self) -> bool {
+        let link = self.inner.link.read().unwrap_or_else(|e| e.into_inner());
+        link.conn
+            .as_ref()
+            .is_some_and(|c| c.is_alive().unwrap_or(false))
+    }
+
+    /// Drop the current link and open a new one now.
+    pub fn reconnect(&self) -> Result<()> {
+        let mut link = self.inner.link.write().unwrap_or_else(|e| e.into_inner());
+        link.conn = None;
+        link.conn = Some(connect(self.inner.uri.as_deref(), self.inner.read_only)?);
+        link.generation += 1;
+        Ok(())
+    }
+
+    /// The current libvirt connection and its generation, reconnecting if the last
+    /// call found the daemon gone.
+    pub(crate) fn current(&self) -> Result<(Connect, u64)> {
+        {
+            let link = self.inner.link.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(c) = &link.conn {
+                return Ok((c.clone(), link.generation));
+            }
+        }
+        let mut link = self.inner.link.write().unwrap_or_else(|e| e.into_inner());
+        if link.conn.is_none() {
+            link.conn = Some(connect(self.inner.uri.as_deref(), self.inner.read_only)?);
+            link.generation += 1;
+        }
+        let c = link.conn.as_ref().expect("just set");
+        Ok((c.clone(), link.generation))
+    }
+
+    /// Run `f` on the current link. When it fails and the link is dead, forget the
+    /// link (the next call reconnects) and report [`ErrorKind::Connect`].
+    pub(crate) fn run<T>(&self, f: impl FnOnce(&Connect, u64) -> Result<T>) -> Result<T> {
+        let (conn, generation) = self.current()?;
+        f(&conn, generation).map_err(|e| {
+            if e.kind() != ErrorKind::Connect && conn.is_alive().unwrap_or(false) {
+                return e;
+            }
+            self.forget(generation);
+            e.with_kind(ErrorKind::Connect)
+                .context("the connection to libvirt was lost")
+        })
+    }
+
+    /// If the link is dead, forget it so the next call reconnects; true if it was.
+    pub(crate) fn forget_if_dead(&self) -> bool {
+        let mut link = self.inner.link.write().unwrap_or_else(|e| e.into_inner());
+        let dead = link
+            .conn
+            .as_ref()
+            .is_some_and(|c| !c.is_alive().unwrap_or(false));
+        if dead {
+            link.conn = None;
+        }
+        dead || link.conn.is_none()
+    }
+
+    fn forget(&self, generation: u64) {
+        let mut link = self.inner.link.write().unwrap_or_else(|e| e.into_inner());
+        if link.generation == generation {
+            link.conn = None;
+        }
+    }
+
+    // --- pools ------------------------------------------------------------------------
+
+    /// Every pool (`pool-list --all`).
+    pub fn pools(&self) -> Result<Vec<Pool>> {
+        self.list_pools(&PoolFilter::all())
+    }
+
+    /// Pools matching a filter (`pool-list` with `--inactive`, `--transient`,
+    /// `--autostart`, `--type`, ...). Sorted by name.
+    pub fn list_pools(&self, filter: &PoolFilter) -> Result<Vec<Pool>> {
+        let flags = libvirt::list_flags(filter);
+        let mut pools = self.run(|c, generation| {
+            let found = c.list_all_storage_pools(flags).map_err(libvirt::error)?;
+            found
+                .into_iter()
+                .map(|p| Pool::from_virt(self, p, generation))
+                .collect::<Result<Vec<_>>>()
+        })?;
+        pools.sort_by(|a, b| a.name().cmp(b.name()));
+        Ok(pools)
+    }
+
+    /// The pool called `name` (`pool-info name`).
+    pub fn pool(&self, name: &str) -> Result<Pool> {
+        check_arg("name", name)?;
+        self.run(|c, generation| {
+            let p = c
+                .lookup_storage_pool_by_name(name)
+                .map_err(libvirt::error)?;
+            Pool::from_virt(self, p, generation)
+        })
+    }
+
+    /// The pool with this UUID.
+    pub fn pool_by_uuid(&self, uuid: Uuid) -> Result<Pool> {
+        self.run(|c, generation| {
+            let p = c
+                .lookup_storage_pool_by_uuid_string(&uuid.hyphenated().to_string())
+                .map_err(libvirt::error)?;
+            Pool::from_virt(self, p, generation)
+        })
+    }
+
+    /// The pool whose target is `path`.
+    pub fn pool_by_target_path(&self, path: &str) -> Result<Pool> {
+        check_arg("path", path)?;
+        self.run(|c, generation| {
+            let p = c
+                .lookup_storage_pool_by_target_path(path)
+                .map_err(libvirt::error)?;
+            Pool::from_virt(self, p, generation)
+        })
+    }
+
+    /// The pool called `name`, if there is one.
+    pub fn find_pool(&self, name: &str) -> Result<Option<Pool>> {
+        match self.pool(name) {
+            Ok(p) => Ok(Some(p)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Define a persistent pool from a spec (`pool-define-as`). The spec is validated
+    /// first; a pool of that name must not exist yet.
+    pub fn define_pool(&self, spec: &PoolSpec) -> Result<Pool> {
+        spec.validate()?;
+        self.refuse_existing(spec.name())?;
+        self.define_pool_xml_checked(&spec.to_xml(), spec.name())
+    }
+
+    /// Define a persistent pool from XML (`pool-define file.xml`). The XML is parsed
+    /// first, so malformed documents never reach libvirt.
+    pub fn define_pool_xml(&self, xml: &str) -> Result<Pool> {
+        let spec = PoolSpec::from_xml(xml)?;
+        self.refuse_existing(spec.name())?;
+        self.define_pool_xml_checked(xml, spec.name())
+    }
+
+    /// Redefine `name` from XML (used by `Pool::edit`): libvirt updates a pool when
+    /// the name and UUID match.
+    pub(crate) fn define_pool_xml_checked(&self, xml: &str, name: &str) -> Result<Pool> {
+        let result = self.run(|c, generation| {
+            let p = c.define_storage_pool_xml(xml, 0).map_err(libvirt::error)?;
+            Pool::from_virt(self, p, generation)
+        });
+        result.map_err(|e| self.explain_define_failure(e, name))
+    }
+
+    /// Create and start a transient pool (`pool-create-as`), optionally building it
+    /// first (`pool-create-as --build`).
+    pub fn create_pool(&self, spec: &PoolSpec, build: Option<crate::BuildMode>) -> Result<Pool> {
+        spec.validate()?;
+        self.refuse_existing(spec.name())?;
+        self.create_pool_xml_unchecked(&spec.to_xml(), spec.name(), build)
+    }
+
+    /// Create and start a transient pool from XML (`pool-create file.xml`).
+    pub fn create_pool_xml(&self, xml: &str, build: Option<crate::BuildMode>) -> Result<Pool> {
+        let spec = PoolSpec::from_xml(xml)?;
+        self.refuse_existing(spec.name())?;
+        self.create_pool_xml_unchecked(xml, spec.name(), build)
+    }
+
+    fn create_pool_xml_unchecked(
+        &self,
+        xml: &str,
+        name: &str,
+        build: Option<crate::BuildMode>,
+    ) -> Result<Pool> {
+        let flags = libvirt::create_with_build_flags(build);
+        let result = self.run(|c, generation| {
+            let p = c
+                .create_storage_pool_xml(xml, flags)
+                .map_err(libvirt::error)?;
+            Pool::from_virt(self, p, generation)
+        });
+        result.map_err(|e| self.explain_define_failure(e, name))
+    }
+
+    /// libvirt reports a name or UUID clash as a generic "operation failed"; tell it
+    /// apart by looking, not by reading the message.
+    fn explain_define_failure(&self, e: Error, name: &str) -> Error {
+        if e.kind() == ErrorKind::Libvirt && matches!(self.find_pool(name), Ok(Some(_))) {
+            return e.with_kind(ErrorKind::AlreadyExists);
+        }
+        e
+    }
+
+    fn refuse_existing(&self, name: &str) -> Result<()> {
+        if self.find_pool(name)?.is_some() {
+            return Err(Error::new(
+                ErrorKind::AlreadyExists,
+                format!("a storage pool named {name:?} already exists"),
+            ));
+        }
+        Ok(())
+    }
+
+    // --- volumes ----------------------------------------------------------------------
+
+    /// The volume with this key (`vol-info --key`).
+    pub fn volume_by_key(&self, key: &str) -> Result<Volume> {
+        check_arg("key", key)?;
+        self.run(|c, generation| {
+            let v = c.lookup_storage_vol_by_key(key).map_err(libvirt::error)?;
+            Volume::from_virt(self, v, None, generation)
+        })
+    }
+
+    /// The volume at this path (`vol-info /path`).
+    pub fn volume_by_path(&self, path: &str) -> Result<Volume> {
+        check_arg("path", path)?;
+        self.run(|c, generation| {
+            let v = c.lookup_storage_vol_by_path(path).map_err(libvirt::error)?;
+            Volume::from_virt(self, v, None, generation)
+        })
+    }
+
+    /// The target path virt-install would use for a new pool of `ty` called `name`.
+    pub fn default_target(ty: PoolType, name: &str) -> Option<String> {
+        ty.default_target(name)
+    }
+}
+
+fn connect(uri: Option<&str>, read_only: bool) -> Result<Connect> {
+    let opened = if read_only {
+        Connect::open_read_only(uri)
+    } else {
+        Connect::open(uri)
+    };
+    opened.map_err(|e| {
+        let shown = uri.unwrap_or("the default URI");
+        libvirt::error(e)
+            .with_kind(ErrorKind::Connect)
+            .context(format!("cannot connect to {shown}"))
+    })
+}
+
+/// Arguments passed to libvirt as C strings must not hold NUL bytes.
+pub(crate) fn check_arg(field: &str, value: &str) -> Result<()> {
+    if value.is_empty() {
+        return Err(Error::invalid(field, "must not be empty"));
+    }
+    if value.contains('\0') {
+        return Err(Error::invalid(field, "must not contain a NUL byte"));
+    }
+    Ok(())
+}

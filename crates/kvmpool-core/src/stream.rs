@@ -1,0 +1,678 @@
+//! Uploads and downloads (`vol-upload`, `vol-download`): streaming with large buffers,
+//! sparse transfers (holes stay holes, found with `SEEK_DATA`/`SEEK_HOLE` and sent as
+//! libvirt stream holes), progress reports and cancellation.
+
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::{ErrorKind as IoKind, Read, Write};
+use std::os::unix::fs::{FileExt, FileTypeExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use virt::stream::Stream;
+use virt::sys;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::libvirt;
+use crate::pool::Pool;
+use crate::spec::VolumeSpec;
+use crate::units::Size;
+use crate::volume::Volume;
+
+/// Bytes per stream message. libvirt's RPC carries at most 256 KiB of payload per
+/// message (`VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX`); filling each message keeps the
+/// number of round trips low.
+pub const CHUNK_BYTES: usize = 256 * 1024 - 24;
+
+/// A progress callback: `(done, total)` in bytes; return `false` to cancel.
+pub type ProgressFn = Arc<dyn Fn(u64, u64) -> bool + Send + Sync>;
+
+/// Cancels a transfer from another thread.
+#[derive(Debug, Clone, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    /// A token that is not cancelled.
+    pub fn new() -> Self {
+        CancelToken::default()
+    }
+
+    /// Ask the transfer to stop at the next chunk.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// True once `cancel` was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Options of an upload or download.
+#[derive(Clone, Default)]
+pub struct TransferOptions {
+    /// Keep holes: skip zero regions of sparse files (needs libvirt ≥ 3.4).
+    pub sparse: bool,
+    /// Byte offset in the volume where the transfer starts.
+    pub offset: u64,
+    /// Bytes to transfer; `None` for the rest of the file (upload) or volume (download).
+    pub length: Option<u64>,
+    /// Called after every chunk with bytes done and total.
+    pub progress: Option<ProgressFn>,
+    /// Cancels the transfer when set.
+    pub cancel: Option<CancelToken>,
+}
+
+impl fmt::Debug for TransferOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransferOptions")
+            .field("sparse", &self.sparse)
+            .field("offset", &self.offset)
+            .field("length", &self.length)
+            .field("progress", &self.progress.is_some())
+            .field("cancel", &self.cancel)
+            .finish()
+    }
+}
+
+impl TransferOptions {
+    /// Keep holes (`--sparse`).
+    pub fn sparse(mut self, on: bool) -> Self {
+        self.sparse = on;
+        self
+    }
+
+    /// Start at this byte of the volume (`--offset`).
+    pub fn offset(mut self, offset: u64) -> Self {
+        self.offset = offset;
+        self
+    }
+
+    /// Transfer this many bytes (`--length`).
+    pub fn length(mut self, length: u64) -> Self {
+        self.length = Some(length);
+        self
+    }
+
+    /// Report progress; the callback returns `false` to cancel.
+    pub fn progress(mut self, f: impl Fn(u64, u64) -> bool + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(f));
+        self
+    }
+
+    /// Cancel through this token.
+    pub fn cancel_token(mut self, token: CancelToken) -> Self {
+        self.cancel = Some(token);
+        self
+    }
+
+    /// Report progress; `Err` (cancelled) when the caller asked to stop.
+    fn tick(&self, done: u64, total: u64) -> Result<()> {
+        let keep_going = self.progress.as_ref().is_none_or(|p| p(done, total));
+        let cancelled = self.cancel.as_ref().is_some_and(CancelToken::is_cancelled);
+        if !keep_going || cancelled {
+            return Err(Error::new(
+                ErrorKind::Cancelled,
+                format!("transfer cancelled after {done} of {total} bytes"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What a transfer moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TransferReport {
+    /// Bytes of data sent or received.
+    pub data_bytes: u64,
+    /// Bytes skipped as holes (sparse transfers).
+    pub hole_bytes: u64,
+}
+
+impl TransferReport {
+    /// Data and holes together: the length of the range transferred.
+    pub fn total(&self) -> u64 {
+        self.data_bytes + self.hole_bytes
+    }
+}
+
+/// A libvirt stream with the sparse calls the `virt` crate does not wrap. Aborts on
+/// drop unless finished, so an error part-way never leaves the daemon waiting.
+struct VolStream {
+    stream: Option<Stream>,
+}
+
+enum Received {
+    Data(usize),
+    Hole(u64),
+    End,
+}
+
+impl VolStream {
+    fn new(vol: &Volume) -> Result<VolStream> {
+        vol.connection().run(|c, _| {
+            let stream = Stream::new(c, 0).map_err(libvirt::error)?;
+            Ok(VolStream {
+                stream: Some(stream),
+            })
+        })
+    }
+
+    fn raw(&self) -> &Stream {
+        self.stream.as_ref().expect("stream used after finish")
+    }
+
+    fn send_all(&self, mut data: &[u8]) -> Result<()> {
+        while !data.is_empty() {
+            let sent = self.raw().send(data).map_err(libvirt::error)?;
+            if sent <= 0 {
+                return Err(Error::new(
+                    ErrorKind::Libvirt,
+                    "libvirt stream accepted no data",
+                ));
+            }
+            data = &data[sent as usize..];
+        }
+        Ok(())
+    }
+
+    fn send_hole(&self, length: u64) -> Result<()> {
+        let length = i64::try_from(length)
+            .map_err(|_| Error::invalid("length", "hole longer than 2^63 bytes"))?;
+        // SAFETY: the stream pointer is valid while `self.stream` holds the Stream;
+        // virStreamSendHole only reads its arguments.
+        let rc = unsafe { sys::virStreamSendHole(self.raw().as_ptr(), length, 0) };
+        if rc < 0 {
+            return Err(libvirt::error(virt::error::Error::last_error()));
+        }
+        Ok(())
+    }
+
+    fn recv(&self, buf: &mut [u8], sparse: bool) -> Result<Received> {
+        if !sparse {
+            let n = self.raw().recv(buf).map_err(libvirt::error)?;
+            return Ok(if n == 0 {
+                Received::End
+            } else {
+                Received::Data(n as usize)
+            });
+        }
+        // SAFETY: `buf` is a valid writable buffer of `buf.len()` bytes for the duration
+        // of the call, and the stream pointer is valid while `self.stream` holds it.
+        let n = unsafe {
+            sys::virStreamRecvFlags(
+                self.raw().as_ptr(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                sys::VIR_STREAM_RECV_STOP_AT_HOLE,
+            )
+        };
+        match n {
+            0 => Ok(Received::End),
+            n if n > 0 => Ok(Received::Data(n as usize)),
+            -3 => {
+                let mut length: std::os::raw::c_longlong = 0;
+                // SAFETY: `length` is a valid out-pointer for the duration of the call.
+                let rc = unsafe { sys::virStreamRecvHole(self.raw().as_ptr(), &mut length, 0) };
+                if rc < 0 {
+                    return Err(libvirt::error(virt::error::Error::last_error()));
+                }
+                Ok(Received::Hole(length.max(0) as u64))
+            }
+            _ => Err(libvirt::error(virt::error::Error::last_error())),
+        }
+    }
+
+    fn finish(mut self) -> Result<()> {
+        let stream = self.stream.take().expect("finish called once");
+        stream.finish().map_err(libvirt::error)
+    }
+}
+
+impl Drop for VolStream {
+    fn drop(&mut self) {
+        if let Some(stream) = self.stream.take() {
+            // An abort error means the stream is already gone; nothing to clean up.
+            let _ = stream.abort();
+        }
+    }
+}
+
+fn upload_flags(sparse: bool) -> u32 {
+    if sparse {
+        sys::VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM
+    } else {
+        0
+    }
+}
+
+fn download_flags(sparse: bool) -> u32 {
+    if sparse {
+        sys::VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM
+    } else {
+        0
+    }
+}
+
+/// The next data and hole boundaries of `file` from `at`, or `None` when the rest up
+/// to `end` is a hole.
+fn next_data(file: &File, at: u64, end: u64) -> std::io::Result<Option<(u64, u64)>> {
+    let data = match rustix::fs::seek(file, rustix::fs::SeekFrom::Data(at)) {
+        Ok(d) => d,
+        Err(rustix::io::Errno::NXIO) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    if data >= end {
+        return Ok(None);
+    }
+    let hole = rustix::fs::seek(file, rustix::fs::SeekFrom::Hole(data))?;
+    Ok(Some((data, hole.min(end))))
+}
+
+impl Volume {
+    /// `vol-upload`: write the file's bytes into the volume at `options.offset`.
+    ///
+    /// Refused before any byte is sent when it would go past the volume's capacity.
+    /// On failure or cancellation the volume may hold part of the file; the error says
+    /// how much was written. To get all-or-nothing, create the volume with
+    /// [`Pool::create_volume_from_file`], which removes it again.
+    pub fn upload_file(
+        &self,
+        path: impl AsRef<Path>,
+        options: &TransferOptions,
+    ) -> Result<TransferReport> {
+        let path = path.as_ref();
+        let file = File::open(path)
+            .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
+        let file_len = file
+            .metadata()
+            .map_err(|e| Error::io(format!("cannot stat {}", path.display()), e))?
+            .len();
+        let total = options.length.map_or(file_len, |l| l.min(file_len));
+        self.check_fits(options.offset, total)?;
+        self.send(total, options, |stream, done| {
+            upload_from_file(&file, stream, total, options, done)
+        })
+    }
+
+    /// `vol-upload` from any reader: `length` bytes, no holes.
+    pub fn upload_reader(
+        &self,
+        mut reader: impl Read,
+        length: u64,
+        options: &TransferOptions,
+    ) -> Result<TransferReport> {
+        self.check_fits(options.offset, length)?;
+        let plain = TransferOptions {
+            sparse: false,
+            ..options.clone()
+        };
+        self.send(length, &plain, |stream, done| {
+            let mut buf = vec![0u8; CHUNK_BYTES];
+            while done.data_bytes < length {
+                let want = (length - done.data_bytes).min(buf.len() as u64) as usize;
+                let n = read_some(&mut reader, &mut buf[..want])?;
+                if n == 0 {
+                    return Err(Error::new(
+                        ErrorKind::Io,
+                        format!(
+                            "the reader ended after {} of {length} bytes",
+                            done.data_bytes
+                        ),
+                    ));
+                }
+                stream.send_all(&buf[..n])?;
+                done.data_bytes += n as u64;
+                plain.tick(done.total(), length)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn check_fits(&self, offset: u64, length: u64) -> Result<()> {
+        let capacity = self.info()?.capacity.as_bytes();
+        let end = offset.checked_add(length);
+        if end.is_none_or(|end| end > capacity) {
+            return Err(Error::invalid(
+                "length",
+                format!(
+                    "{length} bytes at offset {offset} do not fit in volume {:?} of {} ({capacity} bytes)",
+                    self.name(),
+                    Size::bytes(capacity)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Open an upload stream, run `body`, finish the stream.
+    fn send(
+        &self,
+        total: u64,
+        options: &TransferOptions,
+        body: impl FnOnce(&VolStream, &mut TransferReport) -> Result<()>,
+    ) -> Result<TransferReport> {
+        options.tick(0, total)?;
+        let stream = VolStream::new(self)?;
+        let flags = upload_flags(options.sparse);
+        self.with(|v| {
+            v.upload(stream.raw(), options.offset, total, flags)
+                .map_err(libvirt::error)
+        })?;
+        let mut done = TransferReport::default();
+        let outcome = body(&stream, &mut done).and_then(|()| stream.finish());
+        outcome.map(|()| done).map_err(|e| {
+            let e = self.stream_error(e);
+            if done.total() == 0 {
+                return e;
+            }
+            e.context(format!(
+                "volume {:?} may be partly written: {} of {total} bytes were sent",
+                self.name(),
+                done.total()
+            ))
+        })
+    }
+
+    /// A stream error after the daemon went away is a connection error.
+    fn stream_error(&self, e: Error) -> Error {
+        if matches!(
+            e.kind(),
+            ErrorKind::Cancelled | ErrorKind::Io | ErrorKind::InvalidSpec
+        ) {
+            return e;
+        }
+        if self.connection().forget_if_dead() {
+            return e
+                .with_kind(ErrorKind::Connect)
+                .context("the connection to libvirt was lost");
+        }
+        e
+    }
+
+    /// `vol-download`: write the volume (from `options.offset`, `options.length`
+    /// bytes) to a file. The file is written next to `path` and renamed into place
+    /// only when complete, so a failed or cancelled download leaves `path` as it was.
+    pub fn download_file(
+        &self,
+        path: impl AsRef<Path>,
+        options: &TransferOptions,
+    ) -> Result<TransferReport> {
+        let path = path.as_ref();
+        if is_block_device(path) {
+            let mut file = OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
+            return self.receive(options, &mut FileSink::new(&mut file, false));
+        }
+        let mut temp = TempFile::create(path)?;
+        let report = self.receive(options, &mut FileSink::new(&mut temp.file, options.sparse))?;
+        temp.commit(path)?;
+        Ok(report)
+    }
+
+    /// `vol-download` into any writer. Holes are written as zeros.
+    pub fn download_writer(
+        &self,
+        writer: impl Write,
+        options: &TransferOptions,
+    ) -> Result<TransferReport> {
+        self.receive(options, &mut WriterSink(writer))
+    }
+
+    fn receive(&self, options: &TransferOptions, sink: &mut dyn Sink) -> Result<TransferReport> {
+        let capacity = self.info()?.capacity.as_bytes();
+        let available = capacity.saturating_sub(options.offset);
+        let total = options.length.map_or(available, |l| l.min(available));
+        options.tick(0, total)?;
+        let stream = VolStream::new(self)?;
+        let flags = download_flags(options.sparse);
+        self.with(|v| {
+            v.download(stream.raw(), options.offset, total, flags)
+                .map_err(libvirt::error)
+        })?;
+        let mut done = TransferReport::default();
+        let mut buf = vec![0u8; CHUNK_BYTES];
+        let outcome = (|| {
+            loop {
+                match stream.recv(&mut buf, options.sparse)? {
+                    Received::End => break,
+                    Received::Data(n) => {
+                        sink.data(done.total(), &buf[..n])?;
+                        done.data_bytes += n as u64;
+                    }
+                    Received::Hole(len) => {
+                        sink.hole(done.total(), len)?;
+                        done.hole_bytes += len;
+                    }
+                }
+                options.tick(done.total(), total)?;
+            }
+            sink.finish(done.total())?;
+            stream.finish()
+        })();
+        outcome.map_err(|e| self.stream_error(e)).map(|()| done)
+    }
+}
+
+impl Pool {
+    /// Create a volume sized for a local file and upload the file into it; when
+    /// anything fails or the transfer is cancelled, the new volume is deleted.
+    /// A capacity of 0 in the spec means "the file's size".
+    pub fn create_volume_from_file(
+        &self,
+        spec: &VolumeSpec,
+        path: impl AsRef<Path>,
+        options: &TransferOptions,
+    ) -> Result<(Volume, TransferReport)> {
+        let path = path.as_ref();
+        let len = std::fs::metadata(path)
+            .map_err(|e| Error::io(format!("cannot stat {}", path.display()), e))?
+            .len();
+        let mut spec = spec.clone();
+        if spec.capacity == Size::ZERO {
+            spec.capacity = Size::try_bytes(len)?;
+        }
+        let vol = self.create_volume(&spec)?;
+        match vol.upload_file(path, options) {
+            Ok(report) => Ok((vol, report)),
+            Err(e) => match vol.delete(crate::DeleteMode::Normal) {
+                Ok(()) => Err(e.context(format!("volume {:?} was removed again", spec.name))),
+                Err(d) => {
+                    Err(e.context(format!("volume {:?} could not be removed: {d}", spec.name)))
+                }
+            },
+        }
+    }
+}
+
+fn upload_from_file(
+    file: &File,
+    stream: &VolStream,
+    total: u64,
+    options: &TransferOptions,
+    done: &mut TransferReport,
+) -> Result<()> {
+    let mut buf = vec![0u8; CHUNK_BYTES];
+    let mut at = 0u64;
+    while at < total {
+        let (data_start, data_end) = if options.sparse {
+            match next_data(file, at, total)
+                .map_err(|e| Error::io("cannot find data in the file", e))?
+            {
+                Some(range) => range,
+                None => (total, total),
+            }
+        } else {
+            (at, total)
+        };
+        if data_start > at {
+            stream.send_hole(data_start - at)?;
+            done.hole_bytes += data_start - at;
+            at = data_start;
+            options.tick(at, total)?;
+        }
+        while at < data_end {
+            let want = (data_end - at).min(buf.len() as u64) as usize;
+            let n = file
+                .read_at(&mut buf[..want], at)
+                .map_err(|e| Error::io("cannot read the file", e))?;
+            if n == 0 {
+                return Err(Error::new(
+                    ErrorKind::Io,
+                    "the file became shorter during the upload",
+                ));
+            }
+            stream.send_all(&buf[..n])?;
+            done.data_bytes += n as u64;
+            at += n as u64;
+            options.tick(at, total)?;
+        }
+    }
+    Ok(())
+}
+
+fn read_some(reader: &mut impl Read, buf: &mut [u8]) -> Result<usize> {
+    loop {
+        match reader.read(buf) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == IoKind::Interrupted => continue,
+            Err(e) => return Err(Error::io("cannot read the input", e)),
+        }
+    }
+}
+
+/// Where downloaded bytes go.
+trait Sink {
+    fn data(&mut self, at: u64, bytes: &[u8]) -> Result<()>;
+    fn hole(&mut self, at: u64, len: u64) -> Result<()>;
+    fn finish(&mut self, total: u64) -> Result<()>;
+}
+
+/// A file: data written at its offset, holes left unwritten (and the length set at
+/// the end) when sparse, zeros otherwise.
+struct FileSink<'f> {
+    file: &'f mut File,
+    sparse: bool,
+}
+
+impl<'f> FileSink<'f> {
+    fn new(file: &'f mut File, sparse: bool) -> Self {
+        FileSink { file, sparse }
+    }
+}
+
+impl Sink for FileSink<'_> {
+    fn data(&mut self, at: u64, bytes: &[u8]) -> Result<()> {
+        self.file
+            .write_all_at(bytes, at)
+            .map_err(|e| Error::io("cannot write the file", e))
+    }
+
+    fn hole(&mut self, at: u64, len: u64) -> Result<()> {
+        if self.sparse {
+            return Ok(());
+        }
+        write_zeros(&mut |chunk, off| self.data(at + off, chunk), len)
+    }
+
+    fn finish(&mut self, total: u64) -> Result<()> {
+        if self.sparse {
+            self.file
+                .set_len(total)
+                .map_err(|e| Error::io("cannot set the file length", e))?;
+        }
+        Ok(())
+    }
+}
+
+struct WriterSink<W: Write>(W);
+
+impl<W: Write> Sink for WriterSink<W> {
+    fn data(&mut self, _at: u64, bytes: &[u8]) -> Result<()> {
+        self.0
+            .write_all(bytes)
+            .map_err(|e| Error::io("cannot write the output", e))
+    }
+
+    fn hole(&mut self, _at: u64, len: u64) -> Result<()> {
+        write_zeros(&mut |chunk, _| self.data(0, chunk), len)
+    }
+
+    fn finish(&mut self, _total: u64) -> Result<()> {
+        self.0
+            .flush()
+            .map_err(|e| Error::io("cannot flush the output", e))
+    }
+}
+
+fn write_zeros(write: &mut dyn FnMut(&[u8], u64) -> Result<()>, len: u64) -> Result<()> {
+    let zeros = vec![0u8; CHUNK_BYTES.min(len as usize)];
+    let mut off = 0;
+    while off < len {
+        let n = (len - off).min(zeros.len() as u64) as usize;
+        write(&zeros[..n], off)?;
+        off += n as u64;
+    }
+    Ok(())
+}
+
+fn is_block_device(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.file_type().is_block_device())
+}
+
+/// A file next to the destination that replaces it only when complete; removed if
+/// dropped before `commit`.
+struct TempFile {
+    path: PathBuf,
+    file: File,
+    committed: bool,
+}
+
+impl TempFile {
+    fn create(dest: &Path) -> Result<TempFile> {
+        let dir = dest
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let name = dest.file_name().ok_or_else(|| {
+            Error::invalid("path", format!("{} is not a file path", dest.display()))
+        })?;
+        let path = dir.join(format!(
+            ".{}.kvmpool-{}.part",
+            name.to_string_lossy(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
+        Ok(TempFile {
+            path,
+            file,
+            committed: false,
+        })
+    }
+
+    fn commit(mut self, dest: &Path) -> Result<()> {
+        self.file
+            .flush()
+            .map_err(|e| Error::io("cannot flush the download", e))?;
+        std::fs::rename(&self.path, dest)
+            .map_err(|e| Error::io(format!("cannot move the download to {}", dest.display()), e))?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}

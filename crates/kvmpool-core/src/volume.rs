@@ -1,0 +1,196 @@
+//! `Volume`: a storage volume handle. Info, XML, clone, resize, wipe, delete.
+//! Uploads and downloads are in `stream.rs`.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use virt::storage_vol::StorageVol;
+
+use crate::conn::Connection;
+use crate::error::{Error, Result};
+use crate::libvirt::{self, retry_busy};
+use crate::options::{DeleteMode, Resize, VolumeInfo, WipeAlgorithm};
+use crate::pool::Pool;
+use crate::spec::VolumeSpec;
+use crate::units::Size;
+
+/// A storage volume. Cheap to clone, `Send + Sync`. The handle is tied to the volume's
+/// key: after a reconnect it finds the volume again.
+#[derive(Clone)]
+pub struct Volume {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    conn: Connection,
+    name: String,
+    key: String,
+    pool_name: Option<String>,
+    cached: Mutex<Option<(u64, StorageVol)>>,
+}
+
+impl fmt::Debug for Volume {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Volume")
+            .field("name", &self.inner.name)
+            .field("key", &self.inner.key)
+            .finish()
+    }
+}
+
+impl Volume {
+    pub(crate) fn from_virt(
+        conn: &Connection,
+        vol: StorageVol,
+        pool_name: Option<String>,
+        generation: u64,
+    ) -> Result<Volume> {
+        let name = vol.name().map_err(libvirt::error)?;
+        let key = vol.key().map_err(libvirt::error)?;
+        Ok(Volume {
+            inner: Arc::new(Inner {
+                conn: conn.clone(),
+                name,
+                key,
+                pool_name,
+                cached: Mutex::new(Some((generation, vol))),
+            }),
+        })
+    }
+
+    /// Run `f` on the libvirt volume object of the current connection.
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&StorageVol) -> Result<T>) -> Result<T> {
+        self.inner.conn.run(|c, generation| {
+            let vol = {
+                let mut cached = self.inner.cached.lock().unwrap_or_else(|e| e.into_inner());
+                match &*cached {
+                    Some((g, v)) if *g == generation => v.clone(),
+                    _ => {
+                        let v = c
+                            .lookup_storage_vol_by_key(&self.inner.key)
+                            .map_err(libvirt::error)?;
+                        *cached = Some((generation, v.clone()));
+                        v
+                    }
+                }
+            };
+            f(&vol)
+        })
+    }
+
+    /// The connection this volume belongs to.
+    pub fn connection(&self) -> &Connection {
+        &self.inner.conn
+    }
+
+    /// `vol-name`.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// `vol-key`.
+    pub fn key(&self) -> &str {
+        &self.inner.key
+    }
+
+    /// The name of the pool, when the handle came from that pool.
+    pub fn pool_name(&self) -> Option<&str> {
+        self.inner.pool_name.as_deref()
+    }
+
+    /// `vol-path`.
+    pub fn path(&self) -> Result<String> {
+        self.with(|v| v.path().map_err(libvirt::error))
+    }
+
+    /// `vol-pool`: the pool holding this volume.
+    pub fn pool(&self) -> Result<Pool> {
+        if let Some(name) = &self.inner.pool_name {
+            return self.inner.conn.pool(name);
+        }
+        self.inner.conn.run(|_, generation| {
+            self.with(|v| {
+                let p = v.lookup_storage_pool().map_err(libvirt::error)?;
+                Pool::from_virt(&self.inner.conn, p, generation)
+            })
+        })
+    }
+
+    /// `vol-info`: type, capacity, allocation (one round trip).
+    pub fn info(&self) -> Result<VolumeInfo> {
+        self.with(|v| {
+            let i = v.info().map_err(libvirt::error)?;
+            Ok(VolumeInfo {
+                volume_type: libvirt::volume_type(i.kind),
+                capacity: Size::bytes(i.capacity),
+                allocation: Size::bytes(i.allocation),
+            })
+        })
+    }
+
+    /// `vol-info --physical`: the size on the host (file size, device size).
+    pub fn physical(&self) -> Result<Size> {
+        self.with(|v| {
+            let i = v
+                .info_flags(virt::sys::VIR_STORAGE_VOL_GET_PHYSICAL)
+                .map_err(libvirt::error)?;
+            Ok(Size::bytes(i.allocation))
+        })
+    }
+
+    /// `vol-dumpxml`.
+    pub fn xml(&self) -> Result<String> {
+        self.with(|v| v.xml_desc(0).map_err(libvirt::error))
+    }
+
+    /// The definition, parsed (with libvirt's runtime figures in `runtime`).
+    pub fn spec(&self) -> Result<VolumeSpec> {
+        VolumeSpec::from_xml(&self.xml()?)
+    }
+
+    /// `vol-clone`: a copy called `name` in the same pool, same format and capacity.
+    /// With `reflink`, a copy-on-write clone where the file system allows it.
+    pub fn clone_as(&self, name: &str, reflink: bool) -> Result<Volume> {
+        crate::spec::check::name("name", name)?;
+        let mut spec = self.spec()?;
+        spec.name = name.to_owned();
+        spec.key = None;
+        spec.path = None;
+        let flags = if reflink {
+            virt::sys::VIR_STORAGE_VOL_CREATE_REFLINK
+        } else {
+            0
+        };
+        self.pool()?
+            .create_from_xml(name, &spec.to_xml(), self, flags)
+    }
+
+    /// `vol-resize`.
+    pub fn resize(&self, resize: Resize) -> Result<()> {
+        if resize.delta && resize.capacity == Size::ZERO {
+            return Err(Error::invalid(
+                "capacity",
+                "a resize by 0 bytes changes nothing",
+            ));
+        }
+        let flags = libvirt::resize_flags(&resize);
+        retry_busy(|| {
+            self.with(|v| {
+                v.resize(resize.capacity.as_bytes(), flags)
+                    .map_err(libvirt::error)
+            })
+        })
+    }
+
+    /// `vol-wipe`.
+    pub fn wipe(&self, algorithm: WipeAlgorithm) -> Result<()> {
+        let flags = libvirt::wipe_algorithm(algorithm);
+        retry_busy(|| self.with(|v| v.wipe_pattern(flags, 0).map_err(libvirt::error)))
+    }
+
+    /// `vol-delete`.
+    pub fn delete(&self, mode: DeleteMode) -> Result<()> {
+        let flags = libvirt::vol_delete_flags(mode);
+        retry_busy(|| self.with(|v| v.delete(flags).map_err(libvirt::error)))
+    }
+}
