@@ -4,12 +4,14 @@
 //! before look themselves up again by UUID or key.
 
 use std::fmt;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 
 use uuid::Uuid;
 use virt::connect::Connect;
 
+use crate::discovery::PoolCapabilities;
 use crate::error::{Error, ErrorKind, Result};
+use crate::events::{self, Hub, LoopGuard};
 use crate::libvirt;
 use crate::options::PoolFilter;
 use crate::pool::Pool;
@@ -28,6 +30,13 @@ struct Inner {
     uri: Option<String>,
     read_only: bool,
     link: RwLock<Link>,
+    /// `pool-capabilities`, fetched once; `None` when the driver lacks the call.
+    capabilities: OnceLock<Option<Arc<PoolCapabilities>>>,
+    /// Event subscriptions of this connection, while there are any.
+    events: Mutex<Weak<Hub>>,
+    /// Held when the link was opened after libvirt's event loop was registered:
+    /// libvirt then uses keepalive on it, which needs the loop running.
+    loop_guard: Mutex<Option<LoopGuard>>,
 }
 
 /// The current libvirt connection and a counter that changes on every reconnect, so
@@ -69,6 +78,7 @@ impl Connection {
                 return Err(Error::invalid("uri", "must not contain a NUL byte"));
             }
         }
+        let loop_guard = events::loop_guard_if_registered()?;
         let conn = connect(uri.as_deref(), read_only)?;
         Ok(Connection {
             inner: Arc::new(Inner {
@@ -78,6 +88,9 @@ impl Connection {
                     conn: Some(conn),
                     generation: 1,
                 }),
+                capabilities: OnceLock::new(),
+                events: Mutex::new(Weak::new()),
+                loop_guard: Mutex::new(loop_guard),
             }),
         })
     }
@@ -99,9 +112,29 @@ impl Connection {
     pub fn reconnect(&self) -> Result<()> {
         let mut link = self.inner.link.write().unwrap_or_else(|e| e.into_inner());
         link.conn = None;
-        link.conn = Some(connect(self.inner.uri.as_deref(), self.inner.read_only)?);
+        link.conn = Some(self.open_link()?);
         link.generation += 1;
         Ok(())
+    }
+
+    /// Open a new libvirt link, holding the event loop if libvirt will use it.
+    fn open_link(&self) -> Result<Connect> {
+        let guard = events::loop_guard_if_registered()?;
+        let conn = connect(self.inner.uri.as_deref(), self.inner.read_only)?;
+        let mut held = self
+            .inner
+            .loop_guard
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if held.is_none() {
+            *held = guard;
+        }
+        Ok(conn)
+    }
+
+    /// The connection's event hub, created with the first subscription.
+    pub(crate) fn event_hub(&self) -> Result<Arc<Hub>> {
+        events::hub_for(&self.inner.events, self.inner.uri.clone())
     }
 
     /// The current libvirt connection and its generation, reconnecting if the last
@@ -115,7 +148,7 @@ impl Connection {
         }
         let mut link = self.inner.link.write().unwrap_or_else(|e| e.into_inner());
         if link.conn.is_none() {
-            link.conn = Some(connect(self.inner.uri.as_deref(), self.inner.read_only)?);
+            link.conn = Some(self.open_link()?);
             link.generation += 1;
         }
         let c = link.conn.as_ref().expect("just set");
@@ -134,6 +167,19 @@ impl Connection {
             e.with_kind(ErrorKind::Connect)
                 .context("the connection to libvirt was lost")
         })
+    }
+
+    /// The daemon's pool capabilities, fetched on first use.
+    pub(crate) fn cached_capabilities(&self) -> Result<Option<Arc<PoolCapabilities>>> {
+        if let Some(caps) = self.inner.capabilities.get() {
+            return Ok(caps.clone());
+        }
+        let caps = match self.pool_capabilities() {
+            Ok(c) => Some(Arc::new(c)),
+            Err(e) if e.kind() == ErrorKind::Unsupported => None,
+            Err(e) => return Err(e),
+        };
+        Ok(self.inner.capabilities.get_or_init(|| caps).clone())
     }
 
     /// If the link is dead, forget it so the next call reconnects; true if it was.
@@ -223,6 +269,7 @@ impl Connection {
     /// first; a pool of that name must not exist yet.
     pub fn define_pool(&self, spec: &PoolSpec) -> Result<Pool> {
         spec.validate()?;
+        self.check_supported(spec)?;
         self.refuse_existing(spec.name())?;
         self.define_pool_xml_checked(&spec.to_xml(), spec.name())
     }
@@ -231,6 +278,7 @@ impl Connection {
     /// first, so malformed documents never reach libvirt.
     pub fn define_pool_xml(&self, xml: &str) -> Result<Pool> {
         let spec = PoolSpec::from_xml(xml)?;
+        self.check_supported(&spec)?;
         self.refuse_existing(spec.name())?;
         self.define_pool_xml_checked(xml, spec.name())
     }
@@ -249,6 +297,7 @@ impl Connection {
     /// first (`pool-create-as --build`).
     pub fn create_pool(&self, spec: &PoolSpec, build: Option<crate::BuildMode>) -> Result<Pool> {
         spec.validate()?;
+        self.check_supported(spec)?;
         self.refuse_existing(spec.name())?;
         self.create_pool_xml_unchecked(&spec.to_xml(), spec.name(), build)
     }
@@ -256,6 +305,7 @@ impl Connection {
     /// Create and start a transient pool from XML (`pool-create file.xml`).
     pub fn create_pool_xml(&self, xml: &str, build: Option<crate::BuildMode>) -> Result<Pool> {
         let spec = PoolSpec::from_xml(xml)?;
+        self.check_supported(&spec)?;
         self.refuse_existing(spec.name())?;
         self.create_pool_xml_unchecked(xml, spec.name(), build)
     }

@@ -57,6 +57,7 @@ impl Connection {
     /// the first error is returned.
     pub fn ensure_pool(&self, spec: &PoolSpec, options: &EnsureOptions) -> Result<EnsureReport> {
         spec.validate()?;
+        self.check_supported(spec)?;
         let mut actions = Vec::new();
         let mut undo = Vec::new();
         match self.ensure_steps(spec, options, &mut actions, &mut undo) {

@@ -24,8 +24,11 @@
 //! ```
 
 mod conn;
+mod discovery;
 mod ensure;
 pub mod error;
+mod events;
+mod inventory;
 mod libvirt;
 mod options;
 mod pool;
@@ -36,8 +39,11 @@ mod volume;
 pub mod xml;
 
 pub use conn::Connection;
+pub use discovery::{PoolCapabilities, PoolSource, PoolTypeCapability, SourceQuery};
 pub use ensure::EnsureReport;
 pub use error::{Error, ErrorKind, LibvirtDetail, Result};
+pub use events::{EventReceiver, PoolEvent, PoolEventKind, Subscription};
+pub use inventory::{Inventory, InventoryOptions, PoolEntry, VolumeEntry};
 pub use options::{
     BuildMode, DeleteMode, EnsureAction, EnsureOptions, PoolFilter, PoolInfo, PoolState, Resize,
     VolumeInfo, WipeAlgorithm,

@@ -170,6 +170,13 @@ fn unit_scale(unit: &str) -> std::result::Result<u64, String> {
     Ok(base.pow(power))
 }
 
+/// Sizes serialise as a number of bytes.
+impl serde::Serialize for Size {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_u64(self.0)
+    }
+}
+
 impl FromStr for Size {
     type Err = Error;
     fn from_str(s: &str) -> Result<Size> {

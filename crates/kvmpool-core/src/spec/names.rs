@@ -27,6 +27,12 @@ macro_rules! string_enum {
             }
         }
 
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
         impl std::str::FromStr for $name {
             type Err = crate::spec::names::UnknownValue;
             fn from_str(s: &str) -> Result<Self, Self::Err> {

@@ -213,7 +213,7 @@ impl PoolSpec {
         each_variant!(self, p => p.to_parts())
     }
 
-    fn from_parts(parts: crate::xml::pool::PoolParts) -> Result<PoolSpec> {
+    pub(crate) fn from_parts(parts: crate::xml::pool::PoolParts) -> Result<PoolSpec> {
         Ok(match parts.pool_type() {
             PoolType::Dir => DirPool::from_parts(parts)?.into(),
             PoolType::Fs => FsPool::from_parts(parts)?.into(),

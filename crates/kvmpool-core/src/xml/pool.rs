@@ -436,6 +436,32 @@ fn read_pci_address(a: &mut Cursor<'_>) -> Result<PciAddress> {
     })
 }
 
+/// Parse the `<sources>` document of `virConnectFindStoragePoolSources`: one set of
+/// parts per `<source>`, read with the layout of `ty`.
+pub(crate) fn read_sources(xml: &str, ty: PoolType) -> Result<Vec<PoolParts>> {
+    let root = tree::parse(xml)?;
+    if root.name != "sources" {
+        return Err(Error::invalid(
+            "xml",
+            format!("the root element is <{}>, expected <sources>", root.name),
+        ));
+    }
+    let mut c = Cursor::new(root, "sources");
+    let layout = Layout::of(ty);
+    c.children("source", |s| {
+        let mut p = PoolParts::new(ty, "");
+        read_source(s, layout, &mut p)?;
+        Ok(p)
+    })
+}
+
+/// A lone `<source>` element, as `find-storage-pool-sources` takes it.
+pub(crate) fn write_source_only(p: &PoolParts) -> String {
+    let mut w = XmlWriter::new(None);
+    write_source(&mut w, Layout::of(p.pool_type()), p);
+    w.finish()
+}
+
 /// Format a pool definition as libvirt does (`virStoragePoolDefFormatBuf`).
 pub(crate) fn write(p: &PoolParts) -> String {
     let ty = p.pool_type();
