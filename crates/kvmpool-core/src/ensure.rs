@@ -89,7 +89,7 @@ impl Connection {
                 let current = pool.persistent_spec()?;
                 let mut desired = spec.clone();
                 desired.set_uuid(Some(pool.uuid()));
-                if !current.same_definition(&desired) {
+                if !desired.satisfied_by(&current) {
                     let old_xml = current.to_xml();
                     pool.edit(&desired)?;
                     undo.push(Undo::Redefine(pool.clone(), old_xml));

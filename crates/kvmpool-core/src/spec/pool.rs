@@ -202,11 +202,21 @@ impl PoolSpec {
         self.normalized_xml() == other.normalized_xml()
     }
 
+    /// True when `current` (a pool's definition as libvirt reports it) already is what
+    /// this spec asks for: every field this spec sets is equal, after libvirt's
+    /// normalisation; fields it leaves open (UUID, permissions, ports, ...) may hold
+    /// whatever libvirt filled in. `ensure_pool` redefines only when this is false.
+    pub fn satisfied_by(&self, current: &PoolSpec) -> bool {
+        if self.pool_type() != current.pool_type() {
+            return false;
+        }
+        let mut wanted = self.to_parts();
+        wanted.fill_unset_from(&current.to_parts());
+        normalized(wanted) == current.normalized_xml()
+    }
+
     fn normalized_xml(&self) -> String {
-        let mut parts = self.to_parts();
-        parts.extra = None;
-        let xml = crate::xml::pool::write(&parts);
-        PoolSpec::from_xml(&xml).map_or(xml, |s| s.to_xml())
+        normalized(self.to_parts())
     }
 
     pub(crate) fn to_parts(&self) -> crate::xml::pool::PoolParts {
@@ -231,6 +241,13 @@ impl PoolSpec {
             PoolType::Vstorage => VstoragePool::from_parts(parts)?.into(),
         })
     }
+}
+
+/// The XML of `parts` as libvirt would store it, without unknown XML.
+fn normalized(mut parts: crate::xml::pool::PoolParts) -> String {
+    parts.extra = None;
+    let xml = crate::xml::pool::write(&parts);
+    PoolSpec::from_xml(&xml).map_or(xml, |s| s.to_xml())
 }
 
 macro_rules! into_pool_spec {

@@ -63,6 +63,45 @@ impl PoolParts {
     pub fn pool_type(&self) -> PoolType {
         self.ty.expect("pool parts always have a type")
     }
+
+    /// Take the values this definition leaves open from `other`.
+    pub fn fill_unset_from(&mut self, other: &PoolParts) {
+        fn fill<T: Clone>(mine: &mut Option<T>, theirs: &Option<T>) {
+            if mine.is_none() {
+                mine.clone_from(theirs);
+            }
+        }
+        fill(&mut self.uuid, &other.uuid);
+        fill(&mut self.cow, &other.cow);
+        fill(&mut self.initiator, &other.initiator);
+        fill(&mut self.auth, &other.auth);
+        fill(&mut self.protocol_ver, &other.protocol_ver);
+        fill(&mut self.vendor, &other.vendor);
+        fill(&mut self.product, &other.product);
+        fill(&mut self.refresh, &other.refresh);
+        for (mine, theirs) in self.hosts.iter_mut().zip(&other.hosts) {
+            if mine.name == theirs.name {
+                fill(&mut mine.port, &theirs.port);
+            }
+        }
+        for (mine, theirs) in self.devices.iter_mut().zip(&other.devices) {
+            if mine.path == theirs.path {
+                fill(&mut mine.part_separator, &theirs.part_separator);
+            }
+        }
+        if let (Some(mine), Some(theirs)) = (&mut self.target, &other.target) {
+            match (&mut mine.permissions, &theirs.permissions) {
+                (None, t) => mine.permissions.clone_from(t),
+                (Some(m), Some(t)) => {
+                    fill(&mut m.mode, &t.mode);
+                    fill(&mut m.owner, &t.owner);
+                    fill(&mut m.group, &t.group);
+                    fill(&mut m.label, &t.label);
+                }
+                (Some(_), None) => {}
+            }
+        }
+    }
 }
 
 /// How many of an element a type takes.
