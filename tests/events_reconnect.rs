@@ -107,7 +107,7 @@ impl PrivateDaemon {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             match std::fs::read_to_string(&stat) {
-                Ok(s) if !s.split_whitespace().nth(2).is_some_and(|st| st == "Z") => {
+                Ok(s) if s.split_whitespace().nth(2).is_none_or(|st| st != "Z") => {
                     std::thread::sleep(Duration::from_millis(20))
                 }
                 _ => return,
