@@ -143,7 +143,8 @@ impl PoolCapabilities {
                 ),
             ));
         }
-        let mut c = Cursor::new(root, "storagepoolCapabilities");
+        let mut path = String::from("storagepoolCapabilities");
+        let mut c = Cursor::new(root, &mut path);
         let entries = c.children("pool", |p| {
             let ty = p.attr_string("type").unwrap_or_default();
             let supported = p.bool_attr("supported")?.unwrap_or(false);
@@ -202,7 +203,7 @@ impl PoolCapabilities {
 
 type FormatOptions = (Option<String>, Vec<String>);
 
-fn read_options(c: &mut Cursor<'_>) -> Result<FormatOptions> {
+fn read_options(c: &mut Cursor<'_, '_>) -> Result<FormatOptions> {
     let default = c.child_attr("defaultFormat", "type")?;
     let values = c
         .child("enum", |e| {

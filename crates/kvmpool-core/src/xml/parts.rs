@@ -10,7 +10,7 @@ use crate::units::Size;
 
 /// `<permissions><mode/><owner/><group/><label/></permissions>` (libvirt's
 /// `virStorageDefParsePerms`: mode is octal, owner and group decimal, `-1` accepted).
-pub(crate) fn read_permissions(c: &mut Cursor<'_>) -> Result<Option<Permissions>> {
+pub(crate) fn read_permissions(c: &mut Cursor<'_, '_>) -> Result<Option<Permissions>> {
     c.child("permissions", |p| {
         let mode = match p.child_text("mode")? {
             None => None,
@@ -66,7 +66,7 @@ pub(crate) fn write_permissions(w: &mut XmlWriter<'_>, p: &Permissions) {
 }
 
 /// The `uuid=`/`usage=` pair of a `<secret>` element: exactly one of them.
-pub(crate) fn read_secret_ref(c: &mut Cursor<'_>) -> Result<SecretRef> {
+pub(crate) fn read_secret_ref(c: &mut Cursor<'_, '_>) -> Result<SecretRef> {
     let uuid = c.attr_string("uuid");
     let usage = c.attr_string("usage");
     match (uuid, usage) {

@@ -234,7 +234,8 @@ pub(crate) fn read(xml: &str) -> Result<PoolParts> {
             format!("the root element is <{}>, expected <pool>", root.name),
         ));
     }
-    let mut c = Cursor::new(root, "");
+    let mut path = String::from("");
+    let mut c = Cursor::new(root, &mut path);
     let ty: PoolType = c
         .parsed_attr("type")?
         .ok_or_else(|| Error::invalid("type", "the pool type is required"))?;
@@ -317,7 +318,7 @@ pub(crate) fn read(xml: &str) -> Result<PoolParts> {
 }
 
 /// Take the `xmlns:PREFIX='uri'` declaration of a namespace the type uses.
-fn take_namespace(c: &mut Cursor<'_>, used: bool, uri: &str) -> Option<String> {
+fn take_namespace(c: &mut Cursor<'_, '_>, used: bool, uri: &str) -> Option<String> {
     if !used {
         return None;
     }
@@ -329,7 +330,7 @@ fn take_namespace(c: &mut Cursor<'_>, used: bool, uri: &str) -> Option<String> {
     Some(key["xmlns:".len()..].to_owned())
 }
 
-fn read_source(s: &mut Cursor<'_>, layout: Layout, p: &mut PoolParts) -> Result<()> {
+fn read_source(s: &mut Cursor<'_, '_>, layout: Layout, p: &mut PoolParts) -> Result<()> {
     if layout.hosts != Count::None {
         let mut hosts = Vec::new();
         s.children("host", |h| {
@@ -406,7 +407,7 @@ fn read_source(s: &mut Cursor<'_>, layout: Layout, p: &mut PoolParts) -> Result<
     Ok(())
 }
 
-fn read_adapter(a: &mut Cursor<'_>) -> Result<Adapter> {
+fn read_adapter(a: &mut Cursor<'_, '_>) -> Result<Adapter> {
     let ty = a.attr_string("type");
     match ty.as_deref() {
         None => {
@@ -454,8 +455,8 @@ fn read_adapter(a: &mut Cursor<'_>) -> Result<Adapter> {
     }
 }
 
-fn read_pci_address(a: &mut Cursor<'_>) -> Result<PciAddress> {
-    fn number(a: &mut Cursor<'_>, name: &str, max: u32) -> Result<u32> {
+fn read_pci_address(a: &mut Cursor<'_, '_>) -> Result<PciAddress> {
+    fn number(a: &mut Cursor<'_, '_>, name: &str, max: u32) -> Result<u32> {
         let text = a.required_attr(name)?;
         let t = text.trim();
         let parsed = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
@@ -485,7 +486,8 @@ pub(crate) fn read_sources(xml: &str, ty: PoolType) -> Result<Vec<PoolParts>> {
             format!("the root element is <{}>, expected <sources>", root.name),
         ));
     }
-    let mut c = Cursor::new(root, "sources");
+    let mut path = String::from("sources");
+    let mut c = Cursor::new(root, &mut path);
     let layout = Layout::of(ty);
     c.children("source", |s| {
         let mut p = PoolParts::new(ty, "");

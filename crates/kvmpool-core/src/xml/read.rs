@@ -10,19 +10,17 @@ use crate::error::{Error, Result};
 use crate::units::Size;
 
 /// A cursor over one element. `path` is the dotted field name used in errors
-/// (`source.host[1]`).
+/// (`source.host[1]`): one buffer shared down the tree, extended while a child is
+/// visited and cut back after, so that no string is built unless an error needs it.
 #[derive(Debug)]
-pub(crate) struct Cursor<'a> {
+pub(crate) struct Cursor<'a, 'p> {
     el: Element<'a>,
-    path: String,
+    path: &'p mut String,
 }
 
-impl<'a> Cursor<'a> {
-    pub fn new(el: Element<'a>, path: impl Into<String>) -> Self {
-        Cursor {
-            el,
-            path: path.into(),
-        }
+impl<'a, 'p> Cursor<'a, 'p> {
+    pub fn new(el: Element<'a>, path: &'p mut String) -> Self {
+        Cursor { el, path }
     }
 
     /// The field name for an attribute or child of this element.
@@ -117,26 +115,24 @@ impl<'a> Cursor<'a> {
     pub fn child<T>(
         &mut self,
         name: &str,
-        f: impl FnOnce(&mut Cursor<'a>) -> Result<T>,
+        f: impl FnOnce(&mut Cursor<'a, '_>) -> Result<T>,
     ) -> Result<Option<T>> {
         let Some(i) = self.find(name, 0) else {
             return Ok(None);
         };
-        let path = self.field(name);
-        self.visit(i, path, f).map(Some)
+        self.visit(i, name, None, f).map(Some)
     }
 
     /// Visit every child element called `name`, in order.
     pub fn children<T>(
         &mut self,
         name: &str,
-        mut f: impl FnMut(&mut Cursor<'a>) -> Result<T>,
+        mut f: impl FnMut(&mut Cursor<'a, '_>) -> Result<T>,
     ) -> Result<Vec<T>> {
         let mut out = Vec::new();
         let mut from = 0;
         while let Some(i) = self.find(name, from) {
-            let path = format!("{}[{}]", self.field(name), out.len());
-            out.push(self.visit(i, path, &mut f)?);
+            out.push(self.visit(i, name, Some(out.len()), &mut f)?);
             from = i + 1;
         }
         Ok(out)
@@ -195,20 +191,35 @@ impl<'a> Cursor<'a> {
     fn visit<T>(
         &mut self,
         i: usize,
-        path: String,
-        f: impl FnOnce(&mut Cursor<'a>) -> Result<T>,
+        name: &str,
+        index: Option<usize>,
+        f: impl FnOnce(&mut Cursor<'a, '_>) -> Result<T>,
     ) -> Result<T> {
         let slot = &mut self.el.children[i];
         let Node::Element(el) = std::mem::replace(slot, Node::Taken(Cow::Borrowed(""))) else {
             unreachable!("find() only returns element children")
         };
-        let name = el.name.clone();
-        let mut cursor = Cursor { el, path };
-        let value = f(&mut cursor)?;
-        self.el.children[i] = if cursor.el.is_spent() {
-            Node::Taken(name)
+        let parent_len = self.path.len();
+        if parent_len > 0 {
+            self.path.push('.');
+        }
+        self.path.push_str(name);
+        if let Some(index) = index {
+            use std::fmt::Write;
+            let _ = write!(self.path, "[{index}]");
+        }
+        let mut cursor = Cursor {
+            el,
+            path: &mut *self.path,
+        };
+        let value = f(&mut cursor);
+        let el = cursor.el;
+        self.path.truncate(parent_len);
+        let value = value?;
+        self.el.children[i] = if el.is_spent() {
+            Node::Taken(el.name)
         } else {
-            let mut rest = cursor.el;
+            let mut rest = el;
             rest.known = true;
             Node::Element(rest)
         };
@@ -227,7 +238,8 @@ mod tests {
             "<pool a='1' b='2'><name>x</name><foo/><target z='1'><path>/p</path></target></pool>",
         )
         .unwrap();
-        let mut c = Cursor::new(root, "");
+        let mut path = String::new();
+        let mut c = Cursor::new(root, &mut path);
         assert_eq!(c.attr("a").as_deref(), Some("1"));
         assert_eq!(c.child_text("name").unwrap().as_deref(), Some("x"));
         let path = c
@@ -245,7 +257,8 @@ mod tests {
     #[test]
     fn fully_read_document_has_no_residue() {
         let root = parse("<pool><name>x</name></pool>").unwrap();
-        let mut c = Cursor::new(root, "");
+        let mut path = String::new();
+        let mut c = Cursor::new(root, &mut path);
         c.child_text("name").unwrap();
         assert!(c.into_residue().is_none());
     }
@@ -254,7 +267,8 @@ mod tests {
     fn errors_name_the_path() {
         let root =
             parse("<pool><source><host port='x'/><host port='70000'/></source></pool>").unwrap();
-        let mut c = Cursor::new(root, "");
+        let mut path = String::new();
+        let mut c = Cursor::new(root, &mut path);
         let err = c
             .child("source", |s| {
                 s.children("host", |h| h.parsed_attr::<u16>("port"))

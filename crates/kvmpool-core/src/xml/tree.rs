@@ -111,18 +111,28 @@ pub(crate) fn parse(input: &str) -> Result<Element<'_>> {
                         format!("elements nested deeper than {MAX_DEPTH} levels at byte {at}"),
                     ));
                 }
-                stack.push(element(start, at)?);
+                stack.push(element(input, start, at)?);
             }
             Event::Empty(start) => {
-                let el = element(start, at)?;
+                let el = element(input, start, at)?;
                 attach(&mut stack, &mut root, el, at)?;
             }
             Event::End(_) => {
                 // check_end_names guarantees a matching Start was pushed.
-                let el = stack.pop().ok_or_else(|| trailing(at))?;
+                let mut el = stack.pop().ok_or_else(|| trailing(at))?;
+                drop_indentation(&mut el);
                 attach(&mut stack, &mut root, el, at)?;
             }
-            Event::Text(text) => push_text(&mut stack, text.xml10_content(), at)?,
+            Event::Text(text) => {
+                let content = text.xml10_content();
+                // Indentation after a child element is layout: not worth a node.
+                let after_element = stack
+                    .last()
+                    .is_some_and(|e| matches!(e.children.last(), Some(Node::Element(_))));
+                if !(after_element && content.trim().is_empty()) {
+                    push_text(&mut stack, content, at)?;
+                }
+            }
             Event::CData(data) => push_text(&mut stack, data.xml10_content(), at)?,
             Event::GeneralRef(reference) => {
                 let resolved = resolve_reference(&reference, at)?;
@@ -149,6 +159,15 @@ pub(crate) fn parse(input: &str) -> Result<Element<'_>> {
         ));
     }
     root.ok_or_else(|| Error::invalid("xml", "document has no root element"))
+}
+
+/// Whitespace between child elements is layout, not content: drop it so the typed
+/// readers and the residue see only what matters. Text of leaf elements is kept as is.
+fn drop_indentation(el: &mut Element<'_>) {
+    if el.children.iter().any(|c| matches!(c, Node::Element(_))) {
+        el.children
+            .retain(|c| !matches!(c, Node::Text(t) if t.trim().is_empty()));
+    }
 }
 
 fn trailing(at: u64) -> Error {
@@ -217,35 +236,49 @@ fn resolve_reference(reference: &quick_xml::events::BytesRef<'_>, at: u64) -> Re
         .ok_or_else(|| Error::invalid("xml", format!("unknown entity &{name}; at byte {at}")))
 }
 
-fn element<'a>(start: BytesStart<'a>, at: u64) -> Result<Element<'a>> {
-    let name = start.name().as_ref().to_owned();
-    let mut attrs = Vec::new();
+fn element<'a>(input: &'a str, start: BytesStart<'_>, at: u64) -> Result<Element<'a>> {
+    let name = borrow_from(input, start.name().as_ref());
+    let mut attrs: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::new();
     for attr in start.attributes() {
         let attr = attr
             .map_err(|e| Error::invalid("xml", format!("malformed attribute at byte {at}: {e}")))?;
-        let key = attr.key.as_ref().to_owned();
-        if attrs
-            .iter()
-            .any(|(k, _): &(Cow<'_, str>, Cow<'_, str>)| k == &key)
-        {
+        let key = borrow_from(input, attr.key.as_ref());
+        if attrs.iter().any(|(k, _)| *k == key) {
             return Err(Error::invalid(
                 "xml",
                 format!("attribute {key:?} repeated on <{name}> at byte {at}"),
             ));
         }
         check_len(attr.value.len(), at)?;
-        let value = attr
-            .normalized_value(XmlVersion::Implicit1_0)
-            .map_err(|e| Error::invalid("xml", format!("bad attribute {key:?} at byte {at}: {e}")))?
-            .into_owned();
-        attrs.push((Cow::Owned(key), Cow::Owned(value)));
+        // Most values need neither unescaping nor whitespace normalisation: borrow those.
+        let value = if attr.value.contains(['&', '\t', '\n', '\r']) {
+            let normalized = attr
+                .normalized_value(XmlVersion::Implicit1_0)
+                .map_err(|e| {
+                    Error::invalid("xml", format!("bad attribute {key:?} at byte {at}: {e}"))
+                })?;
+            Cow::Owned(normalized.into_owned())
+        } else {
+            borrow_from(input, &attr.value)
+        };
+        attrs.push((key, value));
     }
     Ok(Element {
-        name: Cow::Owned(name),
+        name,
         attrs,
         children: Vec::new(),
         known: false,
     })
+}
+
+/// `part` as a slice of `input` when it points into it (the reader hands out views of
+/// the input, but typed with a shorter lifetime), else an owned copy.
+fn borrow_from<'a>(input: &'a str, part: &str) -> Cow<'a, str> {
+    let start = (part.as_ptr() as usize).wrapping_sub(input.as_ptr() as usize);
+    match input.get(start..start.wrapping_add(part.len())) {
+        Some(view) if std::ptr::eq(view.as_ptr(), part.as_ptr()) => Cow::Borrowed(view),
+        _ => Cow::Owned(part.to_owned()),
+    }
 }
 
 #[cfg(test)]

@@ -27,7 +27,8 @@ pub(crate) fn read(xml: &str) -> Result<VolumeSpec> {
             format!("the root element is <{}>, expected <volume>", root.name),
         ));
     }
-    let mut c = Cursor::new(root, "");
+    let mut path = String::from("");
+    let mut c = Cursor::new(root, &mut path);
     let volume_type: Option<VolumeType> = c.parsed_attr("type")?;
     let name = c
         .child_text("name")?
@@ -73,7 +74,7 @@ pub(crate) fn read(xml: &str) -> Result<VolumeSpec> {
     Ok(v)
 }
 
-fn read_format(c: &mut Cursor<'_>) -> Result<Option<VolumeFormat>> {
+fn read_format(c: &mut Cursor<'_, '_>) -> Result<Option<VolumeFormat>> {
     match c.child_attr("format", "type")? {
         None => Ok(None),
         Some(f) => f
@@ -83,7 +84,7 @@ fn read_format(c: &mut Cursor<'_>) -> Result<Option<VolumeFormat>> {
     }
 }
 
-fn read_target(t: &mut Cursor<'_>, v: &mut VolumeSpec) -> Result<()> {
+fn read_target(t: &mut Cursor<'_, '_>, v: &mut VolumeSpec) -> Result<()> {
     v.path = t.child_text("path")?;
     v.format = read_format(t)?;
     v.permissions = read_permissions(t)?;
@@ -133,7 +134,7 @@ fn read_target(t: &mut Cursor<'_>, v: &mut VolumeSpec) -> Result<()> {
     Ok(())
 }
 
-fn read_encryption(e: &mut Cursor<'_>) -> Result<Encryption> {
+fn read_encryption(e: &mut Cursor<'_, '_>) -> Result<Encryption> {
     let format = e
         .parsed_attr("format")?
         .ok_or_else(|| e.invalid("format", "the encryption format is required"))?;

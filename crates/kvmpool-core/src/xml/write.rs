@@ -414,7 +414,8 @@ mod tests {
     fn merges_residue_in_place() {
         let doc = "<pool type='dir' x='1'><name>n</name><foo a='b'><bar/></foo>\
                    <target extra='e'><path>/p</path><zed/></target><tail/></pool>";
-        let mut c = Cursor::new(parse(doc).unwrap(), "");
+        let mut path = String::new();
+        let mut c = Cursor::new(parse(doc).unwrap(), &mut path);
         c.attr("type");
         c.child_text("name").unwrap();
         c.child("target", |t| t.child_text("path")).unwrap();
@@ -436,7 +437,8 @@ mod tests {
     #[test]
     fn unknown_children_of_an_empty_known_element_are_kept() {
         let doc = "<pool><source><vendorx/></source></pool>";
-        let mut c = Cursor::new(parse(doc).unwrap(), "");
+        let mut path = String::new();
+        let mut c = Cursor::new(parse(doc).unwrap(), &mut path);
         c.child("source", |_| Ok(())).unwrap();
         let residue = c.into_residue().unwrap();
         let mut w = XmlWriter::new(Some(&residue));
