@@ -7,9 +7,9 @@ use crate::conn::Connection;
 use crate::error::{Error, ErrorKind, Result};
 use crate::libvirt;
 use crate::spec::{Adapter, Auth, Host, PoolSpec, PoolType, SourceDevice, Target};
+use crate::xml::doc::Doc;
 use crate::xml::pool::{read_sources, write_source_only, PoolParts};
 use crate::xml::read::Cursor;
-use crate::xml::tree;
 
 /// A pool source that libvirt found: the `<source>` part of a pool definition.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,18 +133,18 @@ impl PoolCapabilities {
 
     /// Parse libvirt's `<storagepoolCapabilities>` document.
     pub fn from_xml(xml: &str) -> Result<PoolCapabilities> {
-        let root = tree::parse(xml)?;
-        if root.name != "storagepoolCapabilities" {
+        let mut doc = Doc::parse(xml)?;
+        if doc.els[0].name != "storagepoolCapabilities" {
             return Err(Error::invalid(
                 "xml",
                 format!(
                     "the root element is <{}>, expected <storagepoolCapabilities>",
-                    root.name
+                    doc.els[0].name
                 ),
             ));
         }
         let mut path = String::from("storagepoolCapabilities");
-        let mut c = Cursor::new(root, &mut path);
+        let mut c = Cursor::new(&mut doc, &mut path);
         let entries = c.children("pool", |p| {
             let ty = p.attr_string("type").unwrap_or_default();
             let supported = p.bool_attr("supported")?.unwrap_or(false);

@@ -2,6 +2,7 @@
 //! keeps what the model does not know (`read`), a writer that puts it back (`write`),
 //! and the `<pool>` and `<volume>` mappings.
 
+pub(crate) mod doc;
 pub(crate) mod parts;
 pub(crate) mod pool;
 pub(crate) mod read;

@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
+use super::doc::Doc;
 use super::parts::{
     read_permissions, read_secret_ref, write_permissions, write_secret_ref, write_size,
 };
 use super::read::Cursor;
-use super::tree::{self, OwnedElement};
+use super::tree::OwnedElement;
 use super::write::XmlWriter;
 use crate::error::{Error, Result};
 use crate::spec::parts::sanitize_path;
@@ -227,15 +228,15 @@ impl Layout {
 
 /// Parse a `<pool>` document.
 pub(crate) fn read(xml: &str) -> Result<PoolParts> {
-    let root = tree::parse(xml)?;
-    if root.name != "pool" {
+    let mut doc = Doc::parse(xml)?;
+    if doc.els[0].name != "pool" {
         return Err(Error::invalid(
             "xml",
-            format!("the root element is <{}>, expected <pool>", root.name),
+            format!("the root element is <{}>, expected <pool>", doc.els[0].name),
         ));
     }
     let mut path = String::from("");
-    let mut c = Cursor::new(root, &mut path);
+    let mut c = Cursor::new(&mut doc, &mut path);
     let ty: PoolType = c
         .parsed_attr("type")?
         .ok_or_else(|| Error::invalid("type", "the pool type is required"))?;
@@ -479,15 +480,18 @@ fn read_pci_address(a: &mut Cursor<'_, '_>) -> Result<PciAddress> {
 /// Parse the `<sources>` document of `virConnectFindStoragePoolSources`: one set of
 /// parts per `<source>`, read with the layout of `ty`.
 pub(crate) fn read_sources(xml: &str, ty: PoolType) -> Result<Vec<PoolParts>> {
-    let root = tree::parse(xml)?;
-    if root.name != "sources" {
+    let mut doc = Doc::parse(xml)?;
+    if doc.els[0].name != "sources" {
         return Err(Error::invalid(
             "xml",
-            format!("the root element is <{}>, expected <sources>", root.name),
+            format!(
+                "the root element is <{}>, expected <sources>",
+                doc.els[0].name
+            ),
         ));
     }
     let mut path = String::from("sources");
-    let mut c = Cursor::new(root, &mut path);
+    let mut c = Cursor::new(&mut doc, &mut path);
     let layout = Layout::of(ty);
     c.children("source", |s| {
         let mut p = PoolParts::new(ty, "");

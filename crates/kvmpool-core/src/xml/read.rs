@@ -1,26 +1,29 @@
-//! A consuming cursor over an element tree: typed readers take the attributes and
+//! A consuming cursor over a parsed document: typed readers take the attributes and
 //! children they know, and whatever is left over becomes the spec's residue, written
 //! back in place by the writer (see `write.rs`).
 
 use std::borrow::Cow;
 use std::str::FromStr;
 
-use super::tree::{Element, Node, OwnedElement};
+use super::doc::Doc;
+use super::tree::OwnedElement;
 use crate::error::{Error, Result};
 use crate::units::Size;
 
-/// A cursor over one element. `path` is the dotted field name used in errors
-/// (`source.host[1]`): one buffer shared down the tree, extended while a child is
-/// visited and cut back after, so that no string is built unless an error needs it.
+/// A cursor over one element of a document. `path` is the dotted field name used in
+/// errors (`source.host[1]`): one buffer shared down the tree, extended while a child
+/// is visited and cut back after, so that no string is built unless an error needs it.
 #[derive(Debug)]
-pub(crate) struct Cursor<'a, 'p> {
-    el: Element<'a>,
-    path: &'p mut String,
+pub(crate) struct Cursor<'a, 'c> {
+    doc: &'c mut Doc<'a>,
+    path: &'c mut String,
+    node: u32,
 }
 
-impl<'a, 'p> Cursor<'a, 'p> {
-    pub fn new(el: Element<'a>, path: &'p mut String) -> Self {
-        Cursor { el, path }
+impl<'a, 'c> Cursor<'a, 'c> {
+    /// A cursor on the root element.
+    pub fn new(doc: &'c mut Doc<'a>, path: &'c mut String) -> Self {
+        Cursor { doc, path, node: 0 }
     }
 
     /// The field name for an attribute or child of this element.
@@ -37,26 +40,37 @@ impl<'a, 'p> Cursor<'a, 'p> {
         Error::invalid(self.field(name), reason)
     }
 
+    fn attr_range(&self) -> std::ops::Range<usize> {
+        let (a, b) = self.doc.els[self.node as usize].attrs;
+        a as usize..b as usize
+    }
+
     /// Take an attribute.
     pub fn attr(&mut self, name: &str) -> Option<Cow<'a, str>> {
-        let i = self.el.attrs.iter().position(|(k, _)| k == name)?;
-        Some(self.el.attrs.remove(i).1)
+        let range = self.attr_range();
+        let attr = self.doc.attrs[range]
+            .iter_mut()
+            .find(|a| !a.taken && a.name == name)?;
+        attr.taken = true;
+        Some(std::mem::take(&mut attr.value))
     }
 
     /// Names of the attributes not taken yet.
     pub fn attr_names(&self) -> Vec<String> {
-        self.el.attrs.iter().map(|(k, _)| k.to_string()).collect()
+        self.doc.attrs[self.attr_range()]
+            .iter()
+            .filter(|a| !a.taken)
+            .map(|a| a.name.to_string())
+            .collect()
     }
 
     /// Look at an attribute without taking it.
     pub fn peek_attr(&self, name: &str) -> Option<&str> {
-        self.el
-            .attrs
+        self.doc.attrs[self.attr_range()]
             .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_ref())
+            .find(|a| !a.taken && a.name == name)
+            .map(|a| a.value.as_ref())
     }
-
     /// True when the attribute is present (not taken).
     pub fn has_attr(&self, name: &str) -> bool {
         self.peek_attr(name).is_some()
@@ -98,26 +112,22 @@ impl<'a, 'p> Cursor<'a, 'p> {
         }
     }
 
-    /// Take the element's text content (all text children joined).
+    /// Take the element's text content.
     pub fn text(&mut self) -> Option<String> {
-        let mut out: Option<String> = None;
-        for child in &mut self.el.children {
-            if let Node::Text(t) = child {
-                out.get_or_insert_with(String::new).push_str(t);
-                *child = Node::Taken(Cow::Borrowed(""));
-            }
-        }
-        out
+        self.doc.els[self.node as usize]
+            .text
+            .take()
+            .map(Cow::into_owned)
     }
 
     /// Visit the first child element called `name`, taking it. Whatever `f` leaves of
-    /// it stays in the tree (marked known) so that it is written back.
+    /// it stays in the document so that it is written back.
     pub fn child<T>(
         &mut self,
         name: &str,
         f: impl FnOnce(&mut Cursor<'a, '_>) -> Result<T>,
     ) -> Result<Option<T>> {
-        let Some(i) = self.find(name, 0) else {
+        let Some(i) = self.find(name) else {
             return Ok(None);
         };
         self.visit(i, name, None, f).map(Some)
@@ -130,10 +140,8 @@ impl<'a, 'p> Cursor<'a, 'p> {
         mut f: impl FnMut(&mut Cursor<'a, '_>) -> Result<T>,
     ) -> Result<Vec<T>> {
         let mut out = Vec::new();
-        let mut from = 0;
-        while let Some(i) = self.find(name, from) {
+        while let Some(i) = self.find(name) {
             out.push(self.visit(i, name, Some(out.len()), &mut f)?);
-            from = i + 1;
         }
         Ok(out)
     }
@@ -150,55 +158,44 @@ impl<'a, 'p> Cursor<'a, 'p> {
 
     /// Take `<name unit='...'>number</name>` as a size.
     pub fn child_size(&mut self, name: &str) -> Result<Option<Size>> {
-        let parsed = self.child(name, |c| {
+        self.child(name, |c| {
             let unit = c.attr("unit");
-            let text = c.text().unwrap_or_default();
+            let text = c.doc.els[c.node as usize].text.take().unwrap_or_default();
             Size::parse_scaled(&text, unit.as_deref()).map_err(|e| {
-                Error::invalid(c.path.clone(), e.message().trim_start_matches("size: "))
+                Error::invalid(c.path.as_str(), e.message().trim_start_matches("size: "))
             })
-        })?;
-        Ok(parsed)
+        })
     }
 
     /// Names of the element children not taken yet, in order.
     pub fn remaining_children(&self) -> Vec<String> {
-        self.el
-            .children
-            .iter()
-            .filter_map(|c| match c {
-                Node::Element(e) if !e.known => Some(e.name.to_string()),
-                _ => None,
-            })
+        self.doc
+            .children(self.node)
+            .filter(|&c| !self.doc.els[c as usize].taken)
+            .map(|c| self.doc.els[c as usize].name.to_string())
             .collect()
     }
 
     /// What is left of the element, owned, or `None` when everything was understood.
     pub fn into_residue(self) -> Option<OwnedElement> {
-        if self.el.is_spent() {
-            None
-        } else {
-            Some(self.el.into_owned())
-        }
+        self.doc.leftovers(self.node)
     }
 
-    fn find(&self, name: &str, from: usize) -> Option<usize> {
-        self.el.children[from..]
-            .iter()
-            .position(|c| matches!(c, Node::Element(e) if !e.known && e.name == name))
-            .map(|i| i + from)
+    fn find(&self, name: &str) -> Option<u32> {
+        self.doc.children(self.node).find(|&c| {
+            let el = &self.doc.els[c as usize];
+            !el.taken && el.name == name
+        })
     }
 
     fn visit<T>(
         &mut self,
-        i: usize,
+        i: u32,
         name: &str,
         index: Option<usize>,
         f: impl FnOnce(&mut Cursor<'a, '_>) -> Result<T>,
     ) -> Result<T> {
-        let slot = &mut self.el.children[i];
-        let Node::Element(el) = std::mem::replace(slot, Node::Taken(Cow::Borrowed(""))) else {
-            unreachable!("find() only returns element children")
-        };
+        self.doc.els[i as usize].taken = true;
         let parent_len = self.path.len();
         if parent_len > 0 {
             self.path.push('.');
@@ -208,38 +205,29 @@ impl<'a, 'p> Cursor<'a, 'p> {
             use std::fmt::Write;
             let _ = write!(self.path, "[{index}]");
         }
-        let mut cursor = Cursor {
-            el,
+        let value = f(&mut Cursor {
+            doc: &mut *self.doc,
             path: &mut *self.path,
-        };
-        let value = f(&mut cursor);
-        let el = cursor.el;
+            node: i,
+        });
         self.path.truncate(parent_len);
-        let value = value?;
-        self.el.children[i] = if el.is_spent() {
-            Node::Taken(el.name)
-        } else {
-            let mut rest = el;
-            rest.known = true;
-            Node::Element(rest)
-        };
-        Ok(value)
+        value
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::xml::tree::parse;
+    use crate::xml::tree::Node;
 
     #[test]
     fn residue_keeps_unknown_parts_only() {
-        let root = parse(
+        let mut doc = Doc::parse(
             "<pool a='1' b='2'><name>x</name><foo/><target z='1'><path>/p</path></target></pool>",
         )
         .unwrap();
         let mut path = String::new();
-        let mut c = Cursor::new(root, &mut path);
+        let mut c = Cursor::new(&mut doc, &mut path);
         assert_eq!(c.attr("a").as_deref(), Some("1"));
         assert_eq!(c.child_text("name").unwrap().as_deref(), Some("x"));
         let path = c
@@ -256,19 +244,20 @@ mod tests {
 
     #[test]
     fn fully_read_document_has_no_residue() {
-        let root = parse("<pool><name>x</name></pool>").unwrap();
+        let mut doc = Doc::parse("<pool><name>x</name></pool>").unwrap();
         let mut path = String::new();
-        let mut c = Cursor::new(root, &mut path);
+        let mut c = Cursor::new(&mut doc, &mut path);
         c.child_text("name").unwrap();
         assert!(c.into_residue().is_none());
     }
 
     #[test]
     fn errors_name_the_path() {
-        let root =
-            parse("<pool><source><host port='x'/><host port='70000'/></source></pool>").unwrap();
+        let mut doc =
+            Doc::parse("<pool><source><host port='x'/><host port='70000'/></source></pool>")
+                .unwrap();
         let mut path = String::new();
-        let mut c = Cursor::new(root, &mut path);
+        let mut c = Cursor::new(&mut doc, &mut path);
         let err = c
             .child("source", |s| {
                 s.children("host", |h| h.parsed_attr::<u16>("port"))

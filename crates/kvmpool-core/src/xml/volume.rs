@@ -4,11 +4,11 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::doc::Doc;
 use super::parts::{
     read_permissions, read_secret_ref, write_permissions, write_secret_ref, write_size,
 };
 use super::read::Cursor;
-use super::tree;
 use super::write::XmlWriter;
 use crate::error::{Error, Result};
 use crate::spec::volume::check_compat;
@@ -20,15 +20,18 @@ use crate::units::Size;
 
 /// Parse a `<volume>` document.
 pub(crate) fn read(xml: &str) -> Result<VolumeSpec> {
-    let root = tree::parse(xml)?;
-    if root.name != "volume" {
+    let mut doc = Doc::parse(xml)?;
+    if doc.els[0].name != "volume" {
         return Err(Error::invalid(
             "xml",
-            format!("the root element is <{}>, expected <volume>", root.name),
+            format!(
+                "the root element is <{}>, expected <volume>",
+                doc.els[0].name
+            ),
         ));
     }
     let mut path = String::from("");
-    let mut c = Cursor::new(root, &mut path);
+    let mut c = Cursor::new(&mut doc, &mut path);
     let volume_type: Option<VolumeType> = c.parsed_attr("type")?;
     let name = c
         .child_text("name")?

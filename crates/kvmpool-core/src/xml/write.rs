@@ -395,7 +395,6 @@ fn write_element(out: &mut String, el: &OwnedElement, depth: usize) {
 mod tests {
     use super::*;
     use crate::xml::read::Cursor;
-    use crate::xml::tree::parse;
 
     #[test]
     fn writes_libvirt_layout_and_escapes() {
@@ -415,7 +414,8 @@ mod tests {
         let doc = "<pool type='dir' x='1'><name>n</name><foo a='b'><bar/></foo>\
                    <target extra='e'><path>/p</path><zed/></target><tail/></pool>";
         let mut path = String::new();
-        let mut c = Cursor::new(parse(doc).unwrap(), &mut path);
+        let mut parsed = crate::xml::doc::Doc::parse(doc).unwrap();
+        let mut c = Cursor::new(&mut parsed, &mut path);
         c.attr("type");
         c.child_text("name").unwrap();
         c.child("target", |t| t.child_text("path")).unwrap();
@@ -438,7 +438,8 @@ mod tests {
     fn unknown_children_of_an_empty_known_element_are_kept() {
         let doc = "<pool><source><vendorx/></source></pool>";
         let mut path = String::new();
-        let mut c = Cursor::new(parse(doc).unwrap(), &mut path);
+        let mut parsed = crate::xml::doc::Doc::parse(doc).unwrap();
+        let mut c = Cursor::new(&mut parsed, &mut path);
         c.child("source", |_| Ok(())).unwrap();
         let residue = c.into_residue().unwrap();
         let mut w = XmlWriter::new(Some(&residue));
