@@ -1,0 +1,567 @@
+//! Volumes: create, clone, look up, info, XML, resize, wipe, delete, list, upload and
+//! download.
+
+use std::ffi::{c_char, c_int, c_void};
+
+use kvmpool_core::{Resize, Size, TransferOptions, Volume, VolumeType, WipeAlgorithm};
+
+use crate::boundary::{
+    ffi_boundary, ffi_infallible, free_handle, invalid, new_array, new_handle, new_string,
+    take_array, try_opt_str, try_out, try_ref, try_str, Failure, Out,
+};
+use crate::conn::kvmpool_conn;
+use crate::pool::{delete_mode, kvmpool_pool};
+use crate::status::kvmpool_status;
+use crate::vol_spec::kvmpool_vol_spec;
+
+/// A storage volume. Thread-safe. The handle follows the volume by key, also across a
+/// reconnect. Free with kvmpool_vol_free().
+#[derive(Debug)]
+pub struct kvmpool_vol {
+    pub(crate) inner: Volume,
+}
+
+/// What a volume is on the host, with libvirt's numbering (virStorageVolType).
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum kvmpool_vol_type {
+    /// A regular file.
+    KVMPOOL_VOL_FILE = 0,
+    /// A block device.
+    KVMPOOL_VOL_BLOCK = 1,
+    /// A directory.
+    KVMPOOL_VOL_DIR = 2,
+    /// A network volume (rbd, gluster, iscsi-direct).
+    KVMPOOL_VOL_NETWORK = 3,
+    /// A network directory.
+    KVMPOOL_VOL_NETDIR = 4,
+    /// A ploop directory.
+    KVMPOOL_VOL_PLOOP = 5,
+}
+
+impl From<VolumeType> for kvmpool_vol_type {
+    fn from(t: VolumeType) -> Self {
+        match t {
+            VolumeType::File => kvmpool_vol_type::KVMPOOL_VOL_FILE,
+            VolumeType::Block => kvmpool_vol_type::KVMPOOL_VOL_BLOCK,
+            VolumeType::Dir => kvmpool_vol_type::KVMPOOL_VOL_DIR,
+            VolumeType::Network => kvmpool_vol_type::KVMPOOL_VOL_NETWORK,
+            VolumeType::Netdir => kvmpool_vol_type::KVMPOOL_VOL_NETDIR,
+            VolumeType::Ploop => kvmpool_vol_type::KVMPOOL_VOL_PLOOP,
+        }
+    }
+}
+
+/// `vol-info`: type and sizes in bytes.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct kvmpool_vol_details {
+    /// What the volume is on the host.
+    pub vol_type: kvmpool_vol_type,
+    /// Logical size.
+    pub capacity: u64,
+    /// Space used on the host.
+    pub allocation: u64,
+}
+
+/// kvmpool_vol_resize() flag: `capacity` is added to the current capacity (or, with
+/// KVMPOOL_RESIZE_SHRINK, taken away).
+pub const KVMPOOL_RESIZE_DELTA: u32 = 1;
+/// kvmpool_vol_resize() flag: allow the capacity to go down.
+pub const KVMPOOL_RESIZE_SHRINK: u32 = 2;
+/// kvmpool_vol_resize() flag: allocate the new space instead of leaving it sparse.
+pub const KVMPOOL_RESIZE_ALLOCATE: u32 = 4;
+
+/// A progress callback for uploads and downloads: called with the bytes done so far
+/// and the total (first with done = 0, then after every chunk). Return 0 to go on;
+/// any other value cancels the transfer, which then fails with
+/// KVMPOOL_ERR_CANCELLED. It runs on the thread that called the transfer, during the
+/// call only, and receives the `userdata` given to that call.
+pub type kvmpool_progress_cb =
+    Option<unsafe extern "C" fn(done: u64, total: u64, userdata: *mut c_void) -> c_int>;
+
+fn write_vol(out: Out<*mut kvmpool_vol>, inner: Volume) {
+    out.write(new_handle(kvmpool_vol { inner }));
+}
+
+/// `virsh vol-create-as`: create a volume in `pool` from a spec. The spec is checked
+/// against the pool type first; a volume of that name must not exist
+/// (KVMPOOL_ERR_ALREADY_EXISTS); if libvirt fails after creating something, it is
+/// removed. On success writes a new volume handle to `*vol_out` (free with
+/// kvmpool_vol_free()). Thread-safe.
+#[no_mangle]
+pub extern "C" fn kvmpool_vol_create(
+    pool: *const kvmpool_pool,
+    spec: *const kvmpool_vol_spec,
+    vol_out: *mut *mut kvmpool_vol,
+) -> kvmpool_status {
+    ffi_boundary(|| {
+        let pool = try_ref(pool, "pool")?;
+        let spec = try_ref(spec, "spec")?;
+        let out = try_out(vol_out, "vol_out")?;
+        write_vol(out, pool.inner.create_volume(&spec.inner)?);
+        Ok(())
+    })
+}
+
+/// `virsh vol-create POOL file.xml`: create a volume from XML (parsed first). On
+/// success writes a new volume handle to `*vol_out`. Thread-safe.
+#[no_mangle]
+pub extern "C" fn kvmpool_vol_create_xml(
+    pool: *const kvmpool_pool,
+    xml: *const c_char,
+    vol_out: *mut *mut kvmpool_vol,
+) -> kvmpool_status {
+    ffi_boundary(|| {
+        let pool = try_ref(pool, "pool")?;
+        let xml = try_str(xml, "xml")?;
+        let out = try_out(vol_out, "vol_out")?;
+        write_vol(out, pool.inner.create_volume_xml(xml)?);
+        Ok(())
+    })
+}
+
+/// `virsh vol-create-from`: a new volume in `pool` holding a copy of `source` (which
+/// may be in another pool); a capacity of 0 in the spec takes the source's. On
+/// success writes a new volume handle to `*vol_out`. Thread-safe.
+#[no_mangle]
+pub extern "C" fn kvmpool_vol_create_from(
+    pool: *const kvmpool_pool,
+    spec: *const kvmpool_vol_spec,
+    source: *const kvmpool_vol,
+    vol_out: *mut *mut kvmpool_vol,
+) -> kvmpool_status {
+    ffi_boundary(|| {
+        let pool = try_ref(pool, "pool")?;
+        let spec = try_ref(spec, "spec")?;
+        let source = try_ref(source, "source")?;
+        let out = try_out(vol_out, "vol_out")?;
+        write_vol(
+            out,
+            pool.inner.create_volume_from(&spec.inner, &source.inner)?,
+        );
+        Ok(())
+    })
+}
+
+/// `virsh vol-clone`: a copy of `vol` called `name` in the same pool, same format and
+/// capacity; with `reflink`, a copy-on-write clone where the file system allows it.
+/// On success writes a new volume handle to `*vol_out`. Thread-safe.
+#[no_mangle]
+pub extern "C" fn kvmpool_vol_clone(
+    vol: *const kvmpool_vol,
+    name: *const c_char,
+    reflink: bool,
+    vol_out: *mut *mut kvmpool_vol,
+) -> kvmpool_status {
+    ffi_boundary(|| {
+        let vol = try_ref(vol, "vol")?;
+        let name = try_str(name, "name")?;
+        let out = try_out(vol_out, "vol_out")?;
+        write_vol(out, vol.inner.clone_as(name, reflink)?);
+        Ok(())
+    })
+}
+
+/// Look up the volume called `name` in `pool` (KVMPOOL_ERR_NOT_FOUND if there is
+/// none; KVMPOOL_ERR_STATE if the pool is not running). On success writes a new
+/// volume handle to `*vol_out`. Thread-safe.
+#[no_mangle]
+pub extern "C" fn kvmpool_vol_lookup(
+    pool: *const kvmpool_pool,
+    name: *const c_char,
+    vol_out: *mut *mut kvmpool_vol,
+) -> kvmpool_status {
+    ffi_boundary(|| {
+        let pool = try_ref(pool, "pool")?;
+        let name = try_str(name, "name")?;
+        let out = try_out(vol_out, "vol_out")?;
+        write_vol(out, pool.inner.volume(name)?);
+        Ok(())
+    })
+}
+
+/// Look up a volume by key (`virsh vol-info --key`), in any pool of the connection.
+/// On success writes a new volume handle to `*vol_out`. Thread-safe.
+#[no_mangle]
+pub extern "C" fn kvmpool_vol_lookup_by_key(
+    conn: *const kvmpool_conn,
+    key: *const c_char,
+    vol_out: *mut *mut kvmpool_vol,
+) -> kvmpool_status {
+    ffi_boundary(|| {
+        let conn = try_ref(conn, "conn")?;
+        let key = try_str(key, "key")?;
+        let out = try_out(vol_out, "vol_out")?;
+        write_vol(out, conn.inner.volume_by_key(key)?);
+        Ok(())
+    })
+}
+
+/// Look up a volume by path (`virsh vol-info /path`), in any pool of the connection.
+/// On success writes a new volume handle to `*vol_out`. Thread-safe.
+#[no_mangle]
+pub extern "C" fn kvmpool_vol_lookup_by_path(
+    conn: *const kvmpool_conn,
+    path: *const c_char,
+    vol_out: *mut *mut kvmpool_vol,
+) -> kvmpool_status {
+    ffi_boundary(|| {
+        let conn = try_ref(conn, "conn")?;
+        let path = try_str(path, "path")?;
+        let out = try_out(vol_out, "vol_out")?;
+        write_vol(out, conn.inner.volume_by_path(path)?);
+        Ok(())
+    })
+}
+
+/// `virsh vol-list`: the volumes of a running pool, sorted by name. On success writes
+/// an array of `*count_out` new volume handles to `*vols_out` (NULL when the count is
+/// 0); free the array and every handle in it with one call to
+/// kvmpool_vol_list_free(vols, count). Thread-safe.
+#[no_mangle]
+pub extern "C" fn kvmpool_vol_list(
+    pool: *const kvmpool_pool,
+    vols_out: *mut *mut *mut kvmpool_vol,
+    count_out: *mut usize,
+) -> kvmpool_status {
+    ffi_boundary(|| {
+        let pool = try_ref(pool, "pool")?;
+        let vols_out = try_out(vols_out, "vols_out")?;
+        let count_out = try_out(count_out, "count_out")?;
+        let handles = pool
+            .inner
+            .volumes()?
+            .into_iter()
+            .map(|inner| new_handle(kvmpool_vol { inner }))
+            .collect();
+        let (array, count) = new_array(handles);
+        vols_out.write(array);
+        count_out.write(count);
+        Ok(())
+    })
+}
+
+/// The names of a running pool's volumes, sorted (cheaper than kvmpool_vol_list()).
+/// On success writes an array of `*count_out` new strings to `*names_out` (NULL when
+/// the count is 0); free it with kvmpool_string_list_free(names, count). Thread-safe.
+#[no_mangle]
+pub extern "C" fn kvmpool_vol_list_names(
+    pool: *const kvmpool_pool,
+    names_out: *mut *mut *mut c_char,
+    count_out: *mut usize,
+) -> kvmpool_status {
+    ffi_boundary(|| {
+        let pool = try_ref(pool, "pool")?;
+        let names_out = try_out(names_out, "names_out")?;
+        let count_out = try_out(count_out, "count_out")?;
+        let mut strings = Vec::new();
+        for name in pool.inner.volume_names()? {
+            match new_string(name) {
+                Ok(s) => strings.push(s),
+                Err(e) => {
+                    for s in strings {
+                        crate::boundary::free_string(s);
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        let (array, count) = new_array(strings);
+        names_out.write(array);
+        count_out.write(count);
+        Ok(())
+    })
+}
+
+/// Free a list from kvmpool_vol_list(): every handle in it and the array. `count` is
+/// the count the list came with. NULL is ignored.
+/// Any thread may free it, once, after every other call using it has returned.
+#[no_mangle]
+pub extern "C" fn kvmpool_vol_list_free(vols: *mut *mut kvmpool_vol, count: usize) {
+    ffi_infallible((), || {
+        for v in take_array(vols, count) {
+            free_handle(v);
+        }
+    });
+}
+
+/// Free a volume handle. NULL is ignored. The volume itself is not touched. Call it
+/// once, after every other call using this handle has returned.
+#[no_mangle]
+pub extern "C" fn kvmpool_vol_free(vol: *mut kvmpool_vol) {
+    ffi_infallible((), || free_handle(vol));
+}
+
+fn vol_op(
+    vol: *const kvmpool_vol,
+    f: impl FnOnce(&Volume) -> Result<(), Failure>,
+) -> kvmpool_status {
+    ffi_boundary(|| f(&try_ref(vol, "vol")?.inner))
+}
+
+fn vol_string(
+    vol: *const kvmpool_vol,
+    out: *mut *mut c_char,
+    arg: &'static str,
+    f: impl FnOnce(&Volume) -> Result<String, Failure>,
+) -> kvmpool_status {
+    vol_op(vol, |v| {
+        let out = try_out(out, arg)?;
+        out.write(new_string(f(v)?)?);
+        Ok(())
+    })
+}
+
+/// `virsh vol-name`. On success writes a new string to `*name_out` (free with
+/// kvmpool_string_free()). No round trip. Thread-safe.
+#[no_mangle]
+pub extern "C" fn kvmpool_vol_name(
+    vol: *const kvmpool_vol,
+    name_out: *mut *mut c_char,
+) -> kvmpool_status {
+    vol_string(vol, name_out, "name_out", |v| Ok(v.name().to_owned()))
+}
+
+/// `virsh vol-key`. On success writes a new string to `*key_out` (free with
+/// kvmpool_string_free()). No round trip. Thread-safe.
+#[no_mangle]
+pub extern "C" fn kvmpool_vol_key(
+    vol: *const kvmpool_vol,
+    key_out: *mut *mut c_char,
+) -> kvmpool_status {
+    vol_string(vol, key_out, "key_out", |v| Ok(v.key().to_owned()))
+}
+
+/// `virsh vol-path`. On success writes a new string to `*path_out` (free with
+/// kvmpool_string_free()). Thread-safe.
+#[no_mangle]
+pub extern "C" fn kvmpool_vol_path(
+    vol: *const kvmpool_vol,
+    path_out: *mut *mut c_char,
+) -> kvmpool_status {
+    vol_string(vol, path_out, "path_out", |v| Ok(v.path()?))
+}
+
+/// `virsh vol-dumpxml`. On success writes a new string to `*xml_out` (free with
+/// kvmpool_string_free()). Thread-safe.
+#[no_mangle]
+pub extern "C" fn kvmpool_vol_xml(
+    vol: *const kvmpool_vol,
+    xml_out: *mut *mut c_char,
+) -> kvmpool_status {
+    vol_string(vol, xml_out, "xml_out", |v| Ok(v.xml()?))
+}
+
+/// The volume's definition, parsed from its XML. On success writes a new spec to
+/// `*spec_out` (free with kvmpool_vol_spec_free()). Thread-safe.
+#[no_mangle]
+pub extern "C" fn kvmpool_vol_get_spec(
+    vol: *const kvmpool_vol,
+    spec_out: *mut *mut kvmpool_vol_spec,
+) -> kvmpool_status {
+    vol_op(vol, |v| {
+        let out = try_out(spec_out, "spec_out")?;
+        let inner = v.spec()?;
+        out.write(new_handle(kvmpool_vol_spec { inner }));
+        Ok(())
+    })
+}
+
+/// `virsh vol-pool`: the pool holding the volume. On success writes a new pool handle
+/// to `*pool_out` (free with kvmpool_pool_free()). Thread-safe.
+#[no_mangle]
+pub extern "C" fn kvmpool_vol_pool(
+    vol: *const kvmpool_vol,
+    pool_out: *mut *mut kvmpool_pool,
+) -> kvmpool_status {
+    vol_op(vol, |v| {
+        let out = try_out(pool_out, "pool_out")?;
+        let inner = v.pool()?;
+        out.write(new_handle(kvmpool_pool { inner }));
+        Ok(())
+    })
+}
+
+/// `virsh vol-info`: type, capacity, allocation (bytes), in one round trip. On
+/// success fills `*info_out`. Thread-safe.
+#[no_mangle]
+pub extern "C" fn kvmpool_vol_info(
+    vol: *const kvmpool_vol,
+    info_out: *mut kvmpool_vol_details,
+) -> kvmpool_status {
+    vol_op(vol, |v| {
+        let out = try_out(info_out, "info_out")?;
+        let i = v.info()?;
+        out.write(kvmpool_vol_details {
+            vol_type: i.volume_type.into(),
+            capacity: i.capacity.as_bytes(),
+            allocation: i.allocation.as_bytes(),
+        });
+        Ok(())
+    })
+}
+
+/// `virsh vol-info --physical`: the size on the host (file size, device size). On
+/// success writes the number of bytes to `*bytes_out`. Thread-safe.
+#[no_mangle]
+pub extern "C" fn kvmpool_vol_physical(
+    vol: *const kvmpool_vol,
+    bytes_out: *mut u64,
+) -> kvmpool_status {
+    vol_op(vol, |v| {
+        let out = try_out(bytes_out, "bytes_out")?;
+        out.write(v.physical()?.as_bytes());
+        Ok(())
+    })
+}
+
+/// `virsh vol-resize`: set the capacity to `capacity` bytes, or with
+/// KVMPOOL_RESIZE_DELTA change it by that much; KVMPOOL_RESIZE_SHRINK allows going
+/// down, KVMPOOL_RESIZE_ALLOCATE allocates the new space. Thread-safe.
+#[no_mangle]
+pub extern "C" fn kvmpool_vol_resize(
+    vol: *const kvmpool_vol,
+    capacity: u64,
+    flags: u32,
+) -> kvmpool_status {
+    vol_op(vol, |v| {
+        let known = KVMPOOL_RESIZE_DELTA | KVMPOOL_RESIZE_SHRINK | KVMPOOL_RESIZE_ALLOCATE;
+        if flags & !known != 0 {
+            return Err(invalid(
+                "flags",
+                format!("{flags:#x} holds bits that are no KVMPOOL_RESIZE_* flag"),
+            ));
+        }
+        let capacity = Size::try_bytes(capacity).map_err(|e| invalid("capacity", e.message()))?;
+        let resize = Resize {
+            capacity,
+            delta: flags & KVMPOOL_RESIZE_DELTA != 0,
+            shrink: flags & KVMPOOL_RESIZE_SHRINK != 0,
+            allocate: flags & KVMPOOL_RESIZE_ALLOCATE != 0,
+        };
+        Ok(v.resize(resize)?)
+    })
+}
+
+/// `virsh vol-wipe`: overwrite the volume's data. `algorithm` as libvirt spells it
+/// ("zero", "nnsa", "dod", "bsi", "gutmann", "schneier", "pfitzner7", "pfitzner33",
+/// "random", "trim"; all but zero and trim need the scrub tool on the host), or NULL
+/// for "zero". Thread-safe.
+#[no_mangle]
+pub extern "C" fn kvmpool_vol_wipe(
+    vol: *const kvmpool_vol,
+    algorithm: *const c_char,
+) -> kvmpool_status {
+    vol_op(vol, |v| {
+        let algorithm = match try_opt_str(algorithm, "algorithm")? {
+            Some(a) => a
+                .parse::<WipeAlgorithm>()
+                .map_err(|e| invalid("algorithm", e))?,
+            None => WipeAlgorithm::Zero,
+        };
+        Ok(v.wipe(algorithm)?)
+    })
+}
+
+/// `virsh vol-delete`: remove the volume; `mode` is KVMPOOL_DELETE_NORMAL or
+/// KVMPOOL_DELETE_ZEROED. The handle stays to be freed. Thread-safe.
+#[no_mangle]
+pub extern "C" fn kvmpool_vol_delete(vol: *const kvmpool_vol, mode: u32) -> kvmpool_status {
+    vol_op(vol, |v| Ok(v.delete(delete_mode(mode)?)?))
+}
+
+/// The C callback and its userdata, callable from the core's progress closure.
+#[derive(Clone, Copy)]
+struct Progress {
+    callback: unsafe extern "C" fn(u64, u64, *mut c_void) -> c_int,
+    userdata: *mut c_void,
+}
+
+// SAFETY: the core keeps the progress closure only for the duration of the transfer
+// call and runs it on the calling thread (see `kvmpool_progress_cb`); `userdata` is
+// never dereferenced by Rust, only handed back to the caller's callback.
+unsafe impl Send for Progress {}
+// SAFETY: as for `Send`: the closure is not shared with other threads.
+unsafe impl Sync for Progress {}
+
+impl Progress {
+    fn call(&self, done: u64, total: u64) -> bool {
+        // SAFETY: the caller gave a valid function pointer and the userdata it
+        // expects; it is called with exactly the documented arguments.
+        let rc = unsafe { (self.callback)(done, total, self.userdata) };
+        rc == 0
+    }
+}
+
+fn transfer_options(
+    offset: u64,
+    length: u64,
+    sparse: bool,
+    progress: kvmpool_progress_cb,
+    userdata: *mut c_void,
+) -> TransferOptions {
+    let mut options = TransferOptions::default().sparse(sparse).offset(offset);
+    if length != 0 {
+        options = options.length(length);
+    }
+    if let Some(callback) = progress {
+        let p = Progress { callback, userdata };
+        options = options.progress(move |done, total| p.call(done, total));
+    }
+    options
+}
+
+/// `virsh vol-upload`: write the local file at `path` into the volume, starting at
+/// byte `offset` of the volume, `length` bytes of the file (0: all of it). With
+/// `sparse`, holes in the file are skipped and stay holes in the volume (`--sparse`).
+/// Refused before any byte is sent (KVMPOOL_ERR_INVALID_SPEC) when it would go past
+/// the volume's capacity. `progress` may be NULL; otherwise it is called on this
+/// thread with `userdata` as the transfer goes, and a non-zero return cancels it
+/// (KVMPOOL_ERR_CANCELLED). A failed or cancelled upload may leave part of the file
+/// in the volume; the error message says how much. KVMPOOL_ERR_IO when the file
+/// cannot be read; KVMPOOL_ERR_UNSUPPORTED on drivers without uploads
+/// (test:///default). Thread-safe (the volume may be used by other threads
+/// meanwhile).
+#[no_mangle]
+pub extern "C" fn kvmpool_vol_upload_file(
+    vol: *const kvmpool_vol,
+    path: *const c_char,
+    offset: u64,
+    length: u64,
+    sparse: bool,
+    progress: kvmpool_progress_cb,
+    userdata: *mut c_void,
+) -> kvmpool_status {
+    vol_op(vol, |v| {
+        let path = try_str(path, "path")?;
+        let options = transfer_options(offset, length, sparse, progress, userdata);
+        v.upload_file(path, &options)?;
+        Ok(())
+    })
+}
+
+/// `virsh vol-download`: write the volume's bytes from `offset`, `length` bytes (0:
+/// to the end of the volume), to the local file at `path`. With `sparse`, holes stay
+/// holes in the file. The file is written next to `path` and renamed into place only
+/// when complete, so a failed or cancelled download leaves `path` as it was (a block
+/// device is written in place). `progress` and `userdata` as for
+/// kvmpool_vol_upload_file(). Thread-safe.
+#[no_mangle]
+pub extern "C" fn kvmpool_vol_download_file(
+    vol: *const kvmpool_vol,
+    path: *const c_char,
+    offset: u64,
+    length: u64,
+    sparse: bool,
+    progress: kvmpool_progress_cb,
+    userdata: *mut c_void,
+) -> kvmpool_status {
+    vol_op(vol, |v| {
+        let path = try_str(path, "path")?;
+        let options = transfer_options(offset, length, sparse, progress, userdata);
+        v.download_file(path, &options)?;
+        Ok(())
+    })
+}
