@@ -74,6 +74,16 @@ fn is_busy_message(message: &str) -> bool {
     .any(|m| message.contains(m))
 }
 
+/// libvirt rejects a flag or algorithm that a driver or backend lacks as an invalid
+/// argument; kvmpool only passes valid ones, so for those calls it means unsupported.
+pub(crate) fn invalid_arg_is_unsupported(e: Error) -> Error {
+    if e.libvirt_code() == Some(sys::VIR_ERR_INVALID_ARG as i32) {
+        e.with_kind(ErrorKind::Unsupported)
+    } else {
+        e
+    }
+}
+
 /// How long kvmpool keeps retrying an operation that libvirt refuses as busy.
 const BUSY_RETRY_FOR: Duration = Duration::from_secs(60);
 

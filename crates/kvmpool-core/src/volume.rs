@@ -186,6 +186,7 @@ impl Volume {
     pub fn wipe(&self, algorithm: WipeAlgorithm) -> Result<()> {
         let flags = libvirt::wipe_algorithm(algorithm);
         retry_busy(|| self.with(|v| v.wipe_pattern(flags, 0).map_err(libvirt::error)))
+            .map_err(libvirt::invalid_arg_is_unsupported)
     }
 
     /// `vol-delete`.
