@@ -26,11 +26,6 @@ struct worker {
     int id;
 };
 
-static int same_file(const char *a, const char *b)
-{
-    return kt_same_file(a, b);
-}
-
 static void one_round(struct worker *w, int round)
 {
     struct shared *sh = w->sh;
@@ -66,7 +61,7 @@ static void one_round(struct worker *w, int round)
         CHECK(kt_write_at(src, 0, 1 * MiB, (uint64_t)(w->id * 1000 + round)) == 0);
         CHECK_OK(kvmpool_vol_upload_file(in_shared, src, 0, 0, false, NULL, NULL));
         CHECK_OK(kvmpool_vol_download_file(in_shared, dst, 0, 0, false, NULL, NULL));
-        CHECK(same_file(src, dst));
+        CHECK(kt_same_file(src, dst));
         unlink(src);
         unlink(dst);
     }

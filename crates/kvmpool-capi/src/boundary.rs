@@ -14,7 +14,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::ptr::{self, NonNull};
 use std::str::Utf8Error;
 
-use kvmpool_core::{Error, ErrorKind};
+use kvmpool_core::{Error, ErrorKind, Permissions, Size};
 
 use crate::status::kvmpool_status;
 
@@ -50,18 +50,8 @@ impl Failure {
 
     fn message(&self) -> String {
         match self {
-            Failure::Core(e) => {
-                let mut text = e.to_string();
-                let mut source = std::error::Error::source(e);
-                while let Some(s) = source {
-                    let more = s.to_string();
-                    if !text.contains(&more) {
-                        text = format!("{text}: {more}");
-                    }
-                    source = s.source();
-                }
-                text
-            }
+            // The core's message already holds its cause (libvirt's text, the I/O error).
+            Failure::Core(e) => e.to_string(),
             Failure::Null { arg } => format!("argument `{arg}` is NULL"),
             Failure::Utf8 { arg, err } => format!("argument `{arg}` is not valid UTF-8: {err}"),
             Failure::Panic(msg) => format!("internal error (a panic was caught): {msg}"),
@@ -98,7 +88,7 @@ thread_local! {
 }
 
 /// A C string from Rust text, with any NUL byte (which C cannot hold) dropped.
-fn lossless_cstring(text: String) -> CString {
+fn cstring_lossy(text: String) -> CString {
     CString::new(text).unwrap_or_else(|e| {
         let mut bytes = e.into_vec();
         bytes.retain(|b| *b != 0);
@@ -109,16 +99,16 @@ fn lossless_cstring(text: String) -> CString {
 fn set_last_error(failure: &Failure) {
     let (field, code) = match failure {
         Failure::Core(e) => (
-            e.field().map(|f| lossless_cstring(f.to_owned())),
+            e.field().map(|f| cstring_lossy(f.to_owned())),
             e.libvirt_code().unwrap_or(-1),
         ),
         Failure::Null { arg } | Failure::Utf8 { arg, .. } => {
-            (Some(lossless_cstring((*arg).to_owned())), -1)
+            (Some(cstring_lossy((*arg).to_owned())), -1)
         }
         Failure::Panic(_) => (None, -1),
     };
     let last = LastError {
-        message: lossless_cstring(failure.message()),
+        message: cstring_lossy(failure.message()),
         field,
         libvirt_code: code,
     };
@@ -272,6 +262,27 @@ pub(crate) fn opt_out<T>(ptr: *mut T) -> Option<Out<T>> {
     NonNull::new(ptr).map(Out)
 }
 
+/// Permissions from C: a negative mode, owner or group leaves it unset, a NULL label
+/// means none.
+pub(crate) fn permissions(
+    mode: i32,
+    owner: i64,
+    group: i64,
+    label: *const c_char,
+) -> Result<Permissions, Failure> {
+    Ok(Permissions {
+        mode: u32::try_from(mode).ok(),
+        owner: (owner >= 0).then_some(owner),
+        group: (group >= 0).then_some(group),
+        label: try_opt_str(label, "label")?.map(str::to_owned),
+    })
+}
+
+/// A size in bytes from C (at most 2^63 - 1, as libvirt takes).
+pub(crate) fn size(arg: &str, bytes: u64) -> Result<Size, Failure> {
+    Size::try_bytes(bytes).map_err(|e| invalid(arg, e.message()))
+}
+
 // --- results -------------------------------------------------------------------------
 
 /// A new handle for C; freed with [`free_handle`].
@@ -290,14 +301,19 @@ pub(crate) fn free_handle<T>(ptr: *mut T) {
     drop(unsafe { Box::from_raw(ptr) });
 }
 
-/// A string for C, owned by the caller and freed with `kvmpool_string_free`.
-pub(crate) fn new_string(text: impl Into<Vec<u8>>) -> Result<*mut c_char, Failure> {
-    CString::new(text).map(CString::into_raw).map_err(|_| {
+/// Text for C: fails (rather than truncating) if it holds a NUL byte.
+pub(crate) fn c_string(text: impl Into<Vec<u8>>) -> Result<CString, Failure> {
+    CString::new(text).map_err(|_| {
         Failure::Core(Error::new(
             ErrorKind::Libvirt,
             "libvirt returned text holding a NUL byte, which C cannot represent",
         ))
     })
+}
+
+/// A string for C, owned by the caller and freed with `kvmpool_string_free`.
+pub(crate) fn new_string(text: impl Into<Vec<u8>>) -> Result<*mut c_char, Failure> {
+    c_string(text).map(CString::into_raw)
 }
 
 /// Free a string made by [`new_string`]; NULL is ignored.

@@ -6,16 +6,16 @@
 
 use std::ffi::c_char;
 
-use kvmpool_core::{Adapter, DiskFormat, FsFormat, LogicalFormat, NetfsFormat, RefreshAllocation};
 use kvmpool_core::{
-    Auth, AuthType, DirPool, DiskPool, FsPool, GlusterPool, Host, IscsiDirectPool, IscsiPool,
-    LogicalPool, MpathPool, NetfsPool, Permissions, PoolSpec, PoolType, RbdPool, ScsiPool,
-    SecretRef, SheepdogPool, SourceDevice, Target, VstoragePool, ZfsPool,
+    Adapter, Auth, AuthType, DirPool, DiskFormat, DiskPool, FsFormat, FsPool, GlusterPool, Host,
+    IscsiDirectPool, IscsiPool, LogicalFormat, LogicalPool, MpathPool, NetfsFormat, NetfsPool,
+    PoolSpec, PoolType, RbdPool, RefreshAllocation, ScsiPool, SecretRef, SheepdogPool,
+    SourceDevice, Target, VstoragePool, ZfsPool,
 };
 
 use crate::boundary::{
-    ffi_boundary, ffi_infallible, free_handle, invalid, new_handle, new_string, try_mut,
-    try_opt_str, try_out, try_ref, try_str, Failure, Out,
+    ffi_boundary, ffi_infallible, free_handle, invalid, new_handle, new_string, permissions,
+    try_mut, try_opt_str, try_out, try_ref, try_str, Failure, Out,
 };
 use crate::status::kvmpool_status;
 
@@ -505,12 +505,7 @@ pub extern "C" fn kvmpool_pool_spec_set_permissions(
     label: *const c_char,
 ) -> kvmpool_status {
     set(spec, |s| {
-        let perms = Permissions {
-            mode: u32::try_from(mode).ok(),
-            owner: (owner >= 0).then_some(owner),
-            group: (group >= 0).then_some(group),
-            label: try_opt_str(label, "label")?.map(str::to_owned),
-        };
+        let perms = permissions(mode, owner, group, label)?;
         let slot = match s {
             PoolSpec::Dir(p) => &mut p.target.permissions,
             PoolSpec::Fs(p) => &mut p.target.permissions,

@@ -1,13 +1,13 @@
 //! Volumes: create, clone, look up, info, XML, resize, wipe, delete, list, upload and
 //! download.
 
-use std::ffi::{c_char, c_int, c_void};
+use std::ffi::{c_char, c_int, c_void, CString};
 
-use kvmpool_core::{Resize, Size, TransferOptions, Volume, VolumeType, WipeAlgorithm};
+use kvmpool_core::{Resize, TransferOptions, Volume, VolumeType, WipeAlgorithm};
 
 use crate::boundary::{
-    ffi_boundary, ffi_infallible, free_handle, invalid, new_array, new_handle, new_string,
-    take_array, try_opt_str, try_out, try_ref, try_str, Failure, Out,
+    c_string, ffi_boundary, ffi_infallible, free_handle, invalid, new_array, new_handle,
+    new_string, size, take_array, try_opt_str, try_out, try_ref, try_str, Failure, Out,
 };
 use crate::conn::kvmpool_conn;
 use crate::pool::{delete_mode, kvmpool_pool};
@@ -256,19 +256,13 @@ pub extern "C" fn kvmpool_vol_list_names(
         let pool = try_ref(pool, "pool")?;
         let names_out = try_out(names_out, "names_out")?;
         let count_out = try_out(count_out, "count_out")?;
-        let mut strings = Vec::new();
-        for name in pool.inner.volume_names()? {
-            match new_string(name) {
-                Ok(s) => strings.push(s),
-                Err(e) => {
-                    for s in strings {
-                        crate::boundary::free_string(s);
-                    }
-                    return Err(e);
-                }
-            }
-        }
-        let (array, count) = new_array(strings);
+        let strings = pool
+            .inner
+            .volume_names()?
+            .into_iter()
+            .map(c_string)
+            .collect::<Result<Vec<_>, _>>()?;
+        let (array, count) = new_array(strings.into_iter().map(CString::into_raw).collect());
         names_out.write(array);
         count_out.write(count);
         Ok(())
@@ -434,9 +428,8 @@ pub extern "C" fn kvmpool_vol_resize(
                 format!("{flags:#x} holds bits that are no KVMPOOL_RESIZE_* flag"),
             ));
         }
-        let capacity = Size::try_bytes(capacity).map_err(|e| invalid("capacity", e.message()))?;
         let resize = Resize {
-            capacity,
+            capacity: size("capacity", capacity)?,
             delta: flags & KVMPOOL_RESIZE_DELTA != 0,
             shrink: flags & KVMPOOL_RESIZE_SHRINK != 0,
             allocate: flags & KVMPOOL_RESIZE_ALLOCATE != 0,

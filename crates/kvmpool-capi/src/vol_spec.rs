@@ -3,13 +3,12 @@
 use std::ffi::c_char;
 
 use kvmpool_core::{
-    BackingStore, Encryption, Permissions, Preallocation, SecretRef, Size, VolumeFeature,
-    VolumeFormat, VolumeSpec,
+    BackingStore, Encryption, Preallocation, SecretRef, VolumeFeature, VolumeFormat, VolumeSpec,
 };
 
 use crate::boundary::{
-    ffi_boundary, ffi_infallible, free_handle, invalid, new_handle, new_string, try_mut,
-    try_opt_str, try_out, try_ref, try_str, Failure,
+    ffi_boundary, ffi_infallible, free_handle, invalid, new_handle, new_string, permissions, size,
+    try_mut, try_opt_str, try_out, try_ref, try_str, Failure,
 };
 use crate::pool_spec::parse_uuid;
 use crate::status::kvmpool_status;
@@ -28,10 +27,6 @@ pub const KVMPOOL_PREALLOC_SPARSE: u32 = 0;
 pub const KVMPOOL_PREALLOC_METADATA: u32 = 1;
 /// Preallocation: the whole capacity (as set when this is applied).
 pub const KVMPOOL_PREALLOC_FULL: u32 = 2;
-
-fn size(arg: &str, bytes: u64) -> Result<Size, Failure> {
-    Size::try_bytes(bytes).map_err(|e| invalid(arg, e.message()))
-}
 
 /// A sparse volume called `name` of `capacity` bytes in the pool's default format
 /// (`virsh vol-create-as POOL NAME CAPACITY`); kvmpool_size_parse() turns "10G" into
@@ -210,12 +205,7 @@ pub extern "C" fn kvmpool_vol_spec_set_permissions(
     label: *const c_char,
 ) -> kvmpool_status {
     set(spec, |s| {
-        s.permissions = Some(Permissions {
-            mode: u32::try_from(mode).ok(),
-            owner: (owner >= 0).then_some(owner),
-            group: (group >= 0).then_some(group),
-            label: try_opt_str(label, "label")?.map(str::to_owned),
-        });
+        s.permissions = Some(permissions(mode, owner, group, label)?);
         Ok(())
     })
 }
