@@ -4,10 +4,9 @@
 use std::fmt;
 
 /// What went wrong, coarse enough to act on. Every front end maps these one to one
-/// (Python exception classes, C status codes), so adding a kind is a breaking change
-/// that must reach every layer.
+/// (Python exception classes, C status codes) with exhaustive matches, so adding a
+/// kind fails to compile until every layer handles it (hence not `#[non_exhaustive]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum ErrorKind {
     /// The spec, XML, size or argument is invalid; nothing was sent to libvirt.
     InvalidSpec,

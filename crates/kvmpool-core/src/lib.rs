@@ -52,4 +52,5 @@ pub use pool::Pool;
 pub use spec::*;
 pub use stream::{CancelToken, ProgressFn, TransferOptions, TransferReport, CHUNK_BYTES};
 pub use units::Size;
+pub use uuid::Uuid;
 pub use volume::Volume;
