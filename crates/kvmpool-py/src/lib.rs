@@ -1,1 +1,52 @@
-//! Python bindings for kvmpool (placeholder until the bindings land).
+//! Python bindings for kvmpool: module `kvmpool._kvmpool`, re-exported by the pure
+//! Python package `kvmpool`. Conversion only: every feature lives in kvmpool-core.
+
+use pyo3::prelude::*;
+
+mod conn;
+mod convert;
+mod errors;
+mod events;
+mod pool;
+mod spec;
+mod volume;
+
+/// Parse a size with libvirt's units (`"10G"`, `"512MiB"`, `"1.5 TB"`) into bytes.
+#[pyfunction]
+fn parse_size(text: &str) -> PyResult<u64> {
+    kvmpool_core::Size::parse(text)
+        .map(|s| s.as_bytes())
+        .map_err(errors::to_py)
+}
+
+/// A byte count in binary units, like virsh (`"10 GiB"`, `"38.28 GiB"`).
+#[pyfunction]
+fn format_size(bytes: u64) -> String {
+    kvmpool_core::Size::bytes(bytes).to_string()
+}
+
+#[pymodule]
+fn _kvmpool(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    errors::register(m)?;
+    m.add_function(wrap_pyfunction!(conn::connect, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_size, m)?)?;
+    m.add_function(wrap_pyfunction!(format_size, m)?)?;
+    m.add_function(wrap_pyfunction!(spec::default_target, m)?)?;
+    m.add_function(wrap_pyfunction!(spec::pool_types, m)?)?;
+    m.add_class::<conn::PyConnection>()?;
+    m.add_class::<conn::PyEnsureReport>()?;
+    m.add_class::<conn::PyPoolSource>()?;
+    m.add_class::<conn::PyPoolCapabilities>()?;
+    m.add_class::<pool::PyPool>()?;
+    m.add_class::<pool::PyPoolInfo>()?;
+    m.add_class::<volume::PyVolume>()?;
+    m.add_class::<volume::PyVolumeInfo>()?;
+    m.add_class::<volume::PyTransferReport>()?;
+    m.add_class::<spec::PyPoolSpec>()?;
+    m.add_class::<spec::PyVolumeSpec>()?;
+    m.add_class::<events::PyPoolEvent>()?;
+    m.add_class::<events::PySubscription>()?;
+    m.add_class::<events::PyEventIterator>()?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,261 @@
+//! `Volume`, `VolumeInfo`, and transfers with Python progress callbacks.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use pyo3::prelude::*;
+use pyo3::types::PyBool;
+
+use kvmpool_core as core;
+use kvmpool_core::{ErrorKind, Resize, TransferOptions};
+
+use crate::convert::{call, parse_enum, size};
+use crate::errors::to_py;
+use crate::pool::PyPool;
+use crate::spec::PyVolumeSpec;
+
+/// `vol-info`: type and sizes in bytes.
+#[pyclass(frozen, module = "kvmpool", name = "VolumeInfo", get_all, eq)]
+#[derive(Clone, PartialEq)]
+pub(crate) struct PyVolumeInfo {
+    /// "file", "block", "dir", "network", "netdir" or "ploop".
+    volume_type: &'static str,
+    /// Logical size.
+    capacity: u64,
+    /// Space used on the host.
+    allocation: u64,
+}
+
+#[pymethods]
+impl PyVolumeInfo {
+    fn __repr__(&self) -> String {
+        format!(
+            "VolumeInfo(volume_type={:?}, capacity={}, allocation={})",
+            self.volume_type, self.capacity, self.allocation
+        )
+    }
+}
+
+/// What a transfer moved.
+#[pyclass(frozen, module = "kvmpool", name = "TransferReport", get_all)]
+pub(crate) struct PyTransferReport {
+    /// Bytes of data sent or received.
+    data_bytes: u64,
+    /// Bytes skipped as holes.
+    hole_bytes: u64,
+}
+
+impl From<core::TransferReport> for PyTransferReport {
+    fn from(r: core::TransferReport) -> Self {
+        PyTransferReport {
+            data_bytes: r.data_bytes,
+            hole_bytes: r.hole_bytes,
+        }
+    }
+}
+
+#[pymethods]
+impl PyTransferReport {
+    fn __repr__(&self) -> String {
+        format!(
+            "TransferReport(data_bytes={}, hole_bytes={})",
+            self.data_bytes, self.hole_bytes
+        )
+    }
+}
+
+/// An exception raised by a progress callback, kept until the transfer returns.
+pub(crate) type Failure = Arc<Mutex<Option<PyErr>>>;
+
+/// Transfer options whose progress calls `progress(done, total)` with the GIL held;
+/// an exception (or a `False` return) cancels the transfer.
+pub(crate) fn transfer_options(
+    sparse: bool,
+    offset: u64,
+    length: Option<u64>,
+    progress: Option<Py<PyAny>>,
+) -> (TransferOptions, Failure) {
+    let failure: Failure = Arc::new(Mutex::new(None));
+    let mut opts = TransferOptions {
+        sparse,
+        offset,
+        length,
+        ..TransferOptions::default()
+    };
+    if let Some(cb) = progress {
+        let keep = failure.clone();
+        opts = opts.progress(move |done, total| {
+            Python::attach(|py| match cb.call1(py, (done, total)) {
+                // Only an explicit False cancels; None (no return) goes on.
+                Ok(ret) => !ret.bind(py).is(PyBool::new(py, false)),
+                Err(e) => {
+                    *keep.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                    false
+                }
+            })
+        });
+    }
+    (opts, failure)
+}
+
+/// The transfer's result; a cancellation caused by an exception in the progress
+/// callback raises that exception.
+pub(crate) fn finish_transfer<T>(result: core::Result<T>, failure: Failure) -> PyResult<T> {
+    result.map_err(|e| {
+        let raised = failure.lock().unwrap_or_else(|p| p.into_inner()).take();
+        match raised {
+            Some(py_err) if e.kind() == ErrorKind::Cancelled => py_err,
+            _ => to_py(e),
+        }
+    })
+}
+
+/// A storage volume. Safe to share between threads.
+#[pyclass(frozen, module = "kvmpool", name = "Volume")]
+pub(crate) struct PyVolume {
+    pub(crate) inner: core::Volume,
+}
+
+impl From<core::Volume> for PyVolume {
+    fn from(inner: core::Volume) -> Self {
+        PyVolume { inner }
+    }
+}
+
+#[pymethods]
+impl PyVolume {
+    /// `vol-name`.
+    #[getter]
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    /// `vol-key`.
+    #[getter]
+    fn key(&self) -> &str {
+        self.inner.key()
+    }
+
+    /// `vol-path`.
+    #[getter]
+    fn path(&self, py: Python<'_>) -> PyResult<String> {
+        let v = &self.inner;
+        call(py, || v.path())
+    }
+
+    /// `vol-pool`.
+    fn pool(&self, py: Python<'_>) -> PyResult<PyPool> {
+        let v = &self.inner;
+        call(py, || v.pool()).map(Into::into)
+    }
+
+    /// `vol-info`.
+    fn info(&self, py: Python<'_>) -> PyResult<PyVolumeInfo> {
+        let v = &self.inner;
+        let i = call(py, || v.info())?;
+        Ok(PyVolumeInfo {
+            volume_type: i.volume_type.as_str(),
+            capacity: i.capacity.as_bytes(),
+            allocation: i.allocation.as_bytes(),
+        })
+    }
+
+    /// Size on the host (`vol-info --physical`), in bytes.
+    fn physical(&self, py: Python<'_>) -> PyResult<u64> {
+        let v = &self.inner;
+        call(py, || v.physical()).map(|s| s.as_bytes())
+    }
+
+    /// `vol-dumpxml`.
+    fn xml(&self, py: Python<'_>) -> PyResult<String> {
+        let v = &self.inner;
+        call(py, || v.xml())
+    }
+
+    /// The definition, parsed.
+    fn spec(&self, py: Python<'_>) -> PyResult<PyVolumeSpec> {
+        let v = &self.inner;
+        call(py, || v.spec()).map(|inner| PyVolumeSpec { inner })
+    }
+
+    /// `vol-clone`: a copy called `name` in the same pool.
+    #[pyo3(signature = (name, *, reflink=false))]
+    fn clone(&self, py: Python<'_>, name: &str, reflink: bool) -> PyResult<PyVolume> {
+        let v = &self.inner;
+        call(py, || v.clone_as(name, reflink)).map(Into::into)
+    }
+
+    /// `vol-resize`: `capacity` absolute, or with `delta=True` added; `shrink=True`
+    /// allows going down, `allocate=True` allocates the new space.
+    #[pyo3(signature = (capacity, *, delta=false, shrink=false, allocate=false))]
+    fn resize(
+        &self,
+        py: Python<'_>,
+        capacity: &Bound<'_, PyAny>,
+        delta: bool,
+        shrink: bool,
+        allocate: bool,
+    ) -> PyResult<()> {
+        let r = Resize {
+            capacity: size("capacity", capacity)?,
+            delta,
+            shrink,
+            allocate,
+        };
+        let v = &self.inner;
+        call(py, || v.resize(r))
+    }
+
+    /// `vol-wipe` (algorithm "zero" by default; others need `scrub` on the host).
+    #[pyo3(signature = (algorithm="zero"))]
+    fn wipe(&self, py: Python<'_>, algorithm: &str) -> PyResult<()> {
+        let alg = parse_enum("algorithm", algorithm)?;
+        let v = &self.inner;
+        call(py, || v.wipe(alg))
+    }
+
+    /// `vol-delete` (mode "normal" or "zeroed").
+    #[pyo3(signature = (mode="normal"))]
+    fn delete(&self, py: Python<'_>, mode: &str) -> PyResult<()> {
+        let mode = parse_enum("mode", mode)?;
+        let v = &self.inner;
+        call(py, || v.delete(mode))
+    }
+
+    /// `vol-upload`: a local file into the volume. `progress(done, total)` is called
+    /// per chunk; raising in it cancels and the exception propagates.
+    #[pyo3(signature = (path, *, sparse=false, offset=0, length=None, progress=None))]
+    fn upload(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        sparse: bool,
+        offset: u64,
+        length: Option<u64>,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<PyTransferReport> {
+        let (opts, failure) = transfer_options(sparse, offset, length, progress);
+        let v = &self.inner;
+        finish_transfer(py.detach(|| v.upload_file(&path, &opts)), failure).map(Into::into)
+    }
+
+    /// `vol-download`: the volume into a local file (replaced only when complete).
+    #[pyo3(signature = (path, *, sparse=false, offset=0, length=None, progress=None))]
+    fn download(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        sparse: bool,
+        offset: u64,
+        length: Option<u64>,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<PyTransferReport> {
+        let (opts, failure) = transfer_options(sparse, offset, length, progress);
+        let v = &self.inner;
+        finish_transfer(py.detach(|| v.download_file(&path, &opts)), failure).map(Into::into)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<kvmpool.Volume {:?}>", self.inner.name())
+    }
+}
