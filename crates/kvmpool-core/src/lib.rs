@@ -31,6 +31,7 @@ mod events;
 mod inventory;
 mod libvirt;
 mod options;
+mod pipe;
 mod pool;
 pub mod spec;
 mod stream;

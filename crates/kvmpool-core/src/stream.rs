@@ -15,6 +15,7 @@ use virt::sys;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::libvirt;
+use crate::pipe::{self, Chunk};
 use crate::pool::Pool;
 use crate::spec::VolumeSpec;
 use crate::units::Size;
@@ -416,13 +417,17 @@ impl Volume {
     /// `vol-download` into any writer. Holes are written as zeros.
     pub fn download_writer(
         &self,
-        writer: impl Write,
+        writer: impl Write + Send,
         options: &TransferOptions,
     ) -> Result<TransferReport> {
         self.receive(options, &mut WriterSink(writer))
     }
 
-    fn receive(&self, options: &TransferOptions, sink: &mut dyn Sink) -> Result<TransferReport> {
+    fn receive(
+        &self,
+        options: &TransferOptions,
+        sink: &mut (dyn Sink + Send),
+    ) -> Result<TransferReport> {
         let capacity = self.info()?.capacity.as_bytes();
         let available = capacity.saturating_sub(options.offset);
         let total = options.length.map_or(available, |l| l.min(available));
@@ -434,22 +439,15 @@ impl Volume {
                 .map_err(libvirt::error)
         })?;
         let mut done = TransferReport::default();
-        let mut buf = vec![0u8; CHUNK_BYTES];
         let outcome = (|| {
-            loop {
-                match stream.recv(&mut buf, options.sparse)? {
-                    Received::End => break,
-                    Received::Data(n) => {
-                        sink.data(done.total(), &buf[..n])?;
-                        done.data_bytes += n as u64;
-                    }
-                    Received::Hole(len) => {
-                        sink.hole(done.total(), len)?;
-                        done.hole_bytes += len;
-                    }
-                }
-                options.tick(done.total(), total)?;
-            }
+            let (feed, drain) = pipe::queue(CHUNK_BYTES);
+            std::thread::scope(|scope| {
+                let sink = &mut *sink;
+                let writer = scope.spawn(move || write_chunks(&drain, sink));
+                let received = receive_chunks(&stream, &feed, options, total, &mut done);
+                drop(feed);
+                received.and(join(writer))
+            })?;
             sink.finish(done.total())?;
             stream.finish()
         })();
@@ -488,6 +486,7 @@ impl Pool {
     }
 }
 
+/// Read the file on a second thread while this one sends to libvirt.
 fn upload_from_file(
     file: &File,
     stream: &VolStream,
@@ -495,26 +494,38 @@ fn upload_from_file(
     options: &TransferOptions,
     done: &mut TransferReport,
 ) -> Result<()> {
-    let mut buf = vec![0u8; CHUNK_BYTES];
+    let (feed, drain) = pipe::queue(CHUNK_BYTES);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || read_chunks(file, total, options.sparse, &feed));
+        let sent = send_chunks(stream, &drain, total, options, done);
+        // A reader blocked on a full queue sees it close and stops.
+        drop(drain);
+        sent.and(join(reader))
+    })
+}
+
+/// The file's data (and, when sparse, its holes) in order, as chunks.
+fn read_chunks(file: &File, total: u64, sparse: bool, feed: &pipe::Feed) -> Result<()> {
     let mut at = 0u64;
     while at < total {
-        let (data_start, data_end) = if options.sparse {
-            match next_data(file, at, total)
+        let (data_start, data_end) = if sparse {
+            next_data(file, at, total)
                 .map_err(|e| Error::io("cannot find data in the file", e))?
-            {
-                Some(range) => range,
-                None => (total, total),
-            }
+                .unwrap_or((total, total))
         } else {
             (at, total)
         };
         if data_start > at {
-            stream.send_hole(data_start - at)?;
-            done.hole_bytes += data_start - at;
+            if !feed.send(Chunk::Hole {
+                at,
+                len: data_start - at,
+            }) {
+                return Ok(());
+            }
             at = data_start;
-            options.tick(at, total)?;
         }
         while at < data_end {
+            let mut buf = feed.buffer();
             let want = (data_end - at).min(buf.len() as u64) as usize;
             let n = file
                 .read_at(&mut buf[..want], at)
@@ -525,13 +536,89 @@ fn upload_from_file(
                     "the file became shorter during the upload",
                 ));
             }
-            stream.send_all(&buf[..n])?;
-            done.data_bytes += n as u64;
+            if !feed.send(Chunk::Data { at, buf, len: n }) {
+                return Ok(());
+            }
             at += n as u64;
-            options.tick(at, total)?;
         }
     }
     Ok(())
+}
+
+fn send_chunks(
+    stream: &VolStream,
+    drain: &pipe::Drain,
+    total: u64,
+    options: &TransferOptions,
+    done: &mut TransferReport,
+) -> Result<()> {
+    while let Some(chunk) = drain.next() {
+        match chunk {
+            Chunk::Hole { len, .. } => {
+                stream.send_hole(len)?;
+                done.hole_bytes += len;
+            }
+            Chunk::Data { buf, len, .. } => {
+                stream.send_all(&buf[..len])?;
+                done.data_bytes += len as u64;
+                drain.recycle(buf);
+            }
+        }
+        options.tick(done.total(), total)?;
+    }
+    Ok(())
+}
+
+fn receive_chunks(
+    stream: &VolStream,
+    feed: &pipe::Feed,
+    options: &TransferOptions,
+    total: u64,
+    done: &mut TransferReport,
+) -> Result<()> {
+    loop {
+        let mut buf = feed.buffer();
+        let at = done.total();
+        let chunk = match stream.recv(&mut buf, options.sparse)? {
+            Received::End => return Ok(()),
+            Received::Data(n) => {
+                done.data_bytes += n as u64;
+                Chunk::Data { at, buf, len: n }
+            }
+            Received::Hole(len) => {
+                done.hole_bytes += len;
+                Chunk::Hole { at, len }
+            }
+        };
+        if !feed.send(chunk) {
+            // The writer stopped: its error is reported by the caller.
+            return Ok(());
+        }
+        options.tick(done.total(), total)?;
+    }
+}
+
+fn write_chunks(drain: &pipe::Drain, sink: &mut (dyn Sink + Send)) -> Result<()> {
+    while let Some(chunk) = drain.next() {
+        match chunk {
+            Chunk::Data { at, buf, len } => {
+                sink.data(at, &buf[..len])?;
+                drain.recycle(buf);
+            }
+            Chunk::Hole { at, len } => sink.hole(at, len)?,
+        }
+    }
+    Ok(())
+}
+
+/// The result of a scoped worker; a panic there is reported, not propagated.
+fn join(worker: std::thread::ScopedJoinHandle<'_, Result<()>>) -> Result<()> {
+    worker.join().unwrap_or_else(|_| {
+        Err(Error::new(
+            ErrorKind::Io,
+            "a transfer worker thread panicked",
+        ))
+    })
 }
 
 fn read_some(reader: &mut impl Read, buf: &mut [u8]) -> Result<usize> {
@@ -588,9 +675,9 @@ impl Sink for FileSink<'_> {
     }
 }
 
-struct WriterSink<W: Write>(W);
+struct WriterSink<W: Write + Send>(W);
 
-impl<W: Write> Sink for WriterSink<W> {
+impl<W: Write + Send> Sink for WriterSink<W> {
     fn data(&mut self, _at: u64, bytes: &[u8]) -> Result<()> {
         self.0
             .write_all(bytes)
