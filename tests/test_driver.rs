@@ -144,6 +144,10 @@ fn volumes_on_the_test_driver() {
         .unwrap();
     assert_eq!(pool.volume_names().unwrap(), ["vm1.qcow2", "vm1.raw"]);
     assert_eq!(v.path().unwrap(), "/default-pool/vm1.qcow2");
+    let details = pool.volume_details(true).unwrap();
+    assert_eq!(details.len(), 2);
+    assert_eq!(details[0].format.as_deref(), Some("qcow2"));
+    assert_eq!(details[1].capacity, Size::gib(1));
     assert_eq!(
         conn.volume_by_path("/default-pool/vm1.raw").unwrap().key(),
         r.key()

@@ -58,6 +58,10 @@ def test_volumes(test_conn):
     assert test_conn.volume_by_key(v.key).name == "vm1.qcow2"
     assert test_conn.volume_by_path("/default-pool/vm1.raw").pool().name == "default-pool"
     assert v.spec().format == "qcow2"
+    details = pool.volume_details(formats=True)
+    assert [(d["name"], d["format"], d["capacity"]) for d in details] == [
+        ("vm1.qcow2", "qcow2", 10 << 30), ("vm1.raw", "raw", 1 << 30),
+    ]
     c = v.clone("vm2.qcow2")
     assert c.info().capacity == 10 << 30
     copy = pool.create_volume_from(kvmpool.VolumeSpec("copy", capacity=0), r)

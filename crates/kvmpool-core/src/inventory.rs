@@ -114,6 +114,23 @@ impl Connection {
     }
 }
 
+impl Pool {
+    /// `vol-list --details`: every volume with path, type, capacity and allocation
+    /// (and format when `formats`), sorted by name, read in parallel.
+    pub fn volume_details(&self, formats: bool) -> Result<Vec<VolumeEntry>> {
+        let options = InventoryOptions {
+            formats,
+            ..InventoryOptions::default()
+        };
+        volume_entries(self, self.pool_type()?, &options)
+    }
+}
+
+/// Volume entries as JSON (sizes in bytes).
+pub fn volume_entries_json(entries: &[VolumeEntry]) -> String {
+    serde_json::to_string_pretty(entries).expect("volume entries always serialise")
+}
+
 fn pool_entry(pool: &Pool, options: &InventoryOptions) -> Result<PoolEntry> {
     let info = pool.info()?;
     let spec = pool.spec()?;

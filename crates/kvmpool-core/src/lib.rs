@@ -44,7 +44,7 @@ pub use discovery::{PoolCapabilities, PoolSource, PoolTypeCapability, SourceQuer
 pub use ensure::EnsureReport;
 pub use error::{Error, ErrorKind, LibvirtDetail, Result};
 pub use events::{EventReceiver, PoolEvent, PoolEventKind, Subscription};
-pub use inventory::{Inventory, InventoryOptions, PoolEntry, VolumeEntry};
+pub use inventory::{volume_entries_json, Inventory, InventoryOptions, PoolEntry, VolumeEntry};
 pub use options::{
     BuildMode, DeleteMode, EnsureAction, EnsureOptions, PoolFilter, PoolInfo, PoolState, Resize,
     VolumeInfo, WipeAlgorithm,

@@ -190,6 +190,18 @@ impl PyPool {
             .collect())
     }
 
+    /// `vol-list --details`: dicts with name, key, path, type, capacity, allocation
+    /// and (with `formats=True`) format.
+    #[pyo3(signature = (*, formats=false))]
+    fn volume_details<'py>(&self, py: Python<'py>, formats: bool) -> PyResult<Bound<'py, PyAny>> {
+        let p = &self.inner;
+        let json = call(py, || {
+            p.volume_details(formats)
+                .map(|v| core::volume_entries_json(&v))
+        })?;
+        py.import("json")?.call_method1("loads", (json,))
+    }
+
     /// The volume names, sorted.
     fn volume_names(&self, py: Python<'_>) -> PyResult<Vec<String>> {
         let p = &self.inner;
