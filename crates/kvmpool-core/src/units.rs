@@ -148,24 +148,28 @@ fn parse_decimal(number: &str) -> std::result::Result<(u128, &str), String> {
 
 /// libvirt's unit rules: see the module documentation.
 fn unit_scale(unit: &str) -> std::result::Result<u64, String> {
-    let lower = unit.to_ascii_lowercase();
-    if matches!(lower.as_str(), "" | "b" | "byte" | "bytes") {
+    let is = |word: &str| unit.eq_ignore_ascii_case(word);
+    if unit.is_empty() || is("b") || is("byte") || is("bytes") {
         return Ok(1);
     }
-    let mut chars = lower.chars();
-    let power = match chars.next() {
+    let unknown = || format!("unknown unit {unit:?}");
+    let mut chars = unit.chars();
+    let power = match chars.next().map(|c| c.to_ascii_lowercase()) {
         Some('k') => 1,
         Some('m') => 2,
         Some('g') => 3,
         Some('t') => 4,
         Some('p') => 5,
         Some('e') => 6,
-        _ => return Err(format!("unknown unit {unit:?}")),
+        _ => return Err(unknown()),
     };
-    let base: u64 = match chars.as_str() {
-        "" | "ib" => 1024,
-        "b" => 1000,
-        _ => return Err(format!("unknown unit {unit:?}")),
+    let rest = chars.as_str();
+    let base: u64 = if rest.is_empty() || rest.eq_ignore_ascii_case("ib") {
+        1024
+    } else if rest.eq_ignore_ascii_case("b") {
+        1000
+    } else {
+        return Err(unknown());
     };
     Ok(base.pow(power))
 }

@@ -53,13 +53,13 @@ pub(crate) fn write_permissions(w: &mut XmlWriter<'_>, p: &Permissions) {
     }
     w.open("permissions");
     if let Some(mode) = p.mode {
-        w.text_element("mode", &format!("0{mode:o}"));
+        w.fmt_element("mode", format_args!("0{mode:o}"));
     }
     if let Some(owner) = p.owner {
-        w.text_element("owner", &owner.to_string());
+        w.fmt_element("owner", format_args!("{owner}"));
     }
     if let Some(group) = p.group {
-        w.text_element("group", &group.to_string());
+        w.fmt_element("group", format_args!("{group}"));
     }
     w.opt_text_element("label", p.label.as_deref());
     w.close();
@@ -92,6 +92,6 @@ pub(crate) fn write_secret_ref(w: &mut XmlWriter<'_>, secret: &SecretRef) {
 pub(crate) fn write_size(w: &mut XmlWriter<'_>, name: &'static str, size: Size) {
     w.open(name)
         .attr("unit", "bytes")
-        .text(&size.as_bytes().to_string())
+        .text_fmt(format_args!("{}", size.as_bytes()))
         .close();
 }

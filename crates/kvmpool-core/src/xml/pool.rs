@@ -521,7 +521,7 @@ pub(crate) fn write(p: &PoolParts) -> String {
     }
     w.text_element("name", &p.name);
     if let Some(uuid) = p.uuid {
-        w.text_element("uuid", &uuid.hyphenated().to_string());
+        w.fmt_element("uuid", format_args!("{}", uuid.hyphenated()));
     }
     // A definition has no figures yet; libvirt writes zeros until the pool is refreshed.
     for size in ["capacity", "allocation", "available"] {

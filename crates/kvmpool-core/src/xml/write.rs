@@ -144,6 +144,20 @@ impl<'r> XmlWriter<'r> {
         self
     }
 
+    /// Write formatted text that needs no escaping (numbers, UUIDs) straight into
+    /// the document, without a temporary string.
+    pub fn text_fmt(&mut self, args: std::fmt::Arguments<'_>) -> &mut Self {
+        use std::fmt::Write;
+        self.end_start_tag(true);
+        let _ = self.out.write_fmt(args);
+        self
+    }
+
+    /// `<name>formatted</name>` for values that need no escaping.
+    pub fn fmt_element(&mut self, name: &'static str, args: std::fmt::Arguments<'_>) -> &mut Self {
+        self.open(name).text_fmt(args).close()
+    }
+
     /// `<name>text</name>`.
     pub fn text_element(&mut self, name: &'static str, text: &str) -> &mut Self {
         self.open(name).text(text).close()
