@@ -24,9 +24,12 @@
  *   number of threads may call functions on the same handle at once (libvirt serves
  *   one connection's requests in parallel). A spec handle (kvmpool_pool_spec,
  *   kvmpool_vol_spec) may be read from several threads at once, but a setter must not
- *   run concurrently with any other use of the same spec. Freeing a handle must happen
- *   after every other call using it has returned. Callbacks run on the calling thread,
- *   during the call only.
+ *   run concurrently with any other use of the same spec. Source and capabilities
+ *   handles (kvmpool_pool_source, kvmpool_pool_caps) never change and may be read
+ *   from any number of threads. Freeing a handle must happen after every other call
+ *   using it has returned. Progress callbacks run on the calling thread, during the
+ *   call only; pool event callbacks run on kvmpool's event thread, from subscribing
+ *   until kvmpool_subscription_free() returns (see kvmpool_pool_event_cb).
  * - Panics: no Rust panic crosses into C; an internal bug surfaces as
  *   KVMPOOL_ERR_PANIC, and the host process is never aborted by kvmpool.
  */
@@ -344,12 +347,35 @@ typedef struct kvmpool_conn kvmpool_conn;
 typedef struct kvmpool_pool kvmpool_pool;
 
 /**
+ * What the daemon supports, per pool type (`virsh pool-capabilities`): made by
+ * kvmpool_conn_pool_capabilities(), read with the kvmpool_pool_caps_*() accessors,
+ * freed with kvmpool_pool_caps_free(). Immutable, so any number of threads may read
+ * it at once.
+ */
+typedef struct kvmpool_pool_caps kvmpool_pool_caps;
+
+/**
+ * A pool source that libvirt found (the `<source>` part of a pool definition): made
+ * by kvmpool_conn_find_pool_sources(), read with the kvmpool_pool_source_*()
+ * accessors, turned into a spec with kvmpool_pool_source_to_spec(). Immutable, so
+ * any number of threads may read it at once. Freed with the list it came in
+ * (kvmpool_pool_source_list_free()).
+ */
+typedef struct kvmpool_pool_source kvmpool_pool_source;
+
+/**
  * A storage pool definition (what `virsh pool-define-as` takes, or a `<pool>` XML
  * document), one of the 14 pool types. Made by a kvmpool_pool_spec_<type>()
  * constructor or kvmpool_pool_spec_from_xml(), changed by the setters, freed with
  * kvmpool_pool_spec_free(). Not validated until used (or kvmpool_pool_spec_validate()).
  */
 typedef struct kvmpool_pool_spec kvmpool_pool_spec;
+
+/**
+ * An event subscription: while it lives, its callback receives events. Free it
+ * with kvmpool_subscription_free() to unsubscribe.
+ */
+typedef struct kvmpool_subscription kvmpool_subscription;
 
 /**
  * A storage volume. Thread-safe. The handle follows the volume by key, also across a
@@ -363,6 +389,45 @@ typedef struct kvmpool_vol kvmpool_vol;
  * changed by the setters, freed with kvmpool_vol_spec_free().
  */
 typedef struct kvmpool_vol_spec kvmpool_vol_spec;
+
+/**
+ * What kvmpool_conn_inventory_json_with_options() collects.
+ */
+typedef struct {
+    /**
+     * List the volumes of the running pools (otherwise pools only).
+     */
+    bool volumes;
+    /**
+     * Read each volume's format from its XML: one more round trip per volume; the
+     * "format" member is null without it.
+     */
+    bool formats;
+    /**
+     * Threads for the per-volume calls (0: the default; at most 64 are used).
+     */
+    uint32_t threads;
+} kvmpool_inventory_options;
+
+/**
+ * A pool event callback: `pool_name` and `uuid` (hyphenated) of the pool, and what
+ * happened, `event_kind`: "defined", "undefined", "started", "stopped", "created",
+ * "deleted" or "refreshed". The three strings are valid during the call only (copy
+ * them to keep them); `userdata` is what was given to
+ * kvmpool_conn_subscribe_pool_events().
+ *
+ * Thread-safety contract: the callback runs on kvmpool's event thread, never on the
+ * thread that subscribed, so `userdata` and whatever the callback touches must be
+ * safe to use from that thread (a mutex or atomics when another thread reads them).
+ * Events of all subscriptions are delivered one at a time, in the order libvirt
+ * reports them; keep the callback short, since it holds up the others. It may call
+ * any kvmpool function, including kvmpool_subscription_free() on its own
+ * subscription.
+ */
+typedef void (*kvmpool_pool_event_cb)(const char *pool_name,
+                                      const char *uuid,
+                                      const char *event_kind,
+                                      void *userdata);
 
 /**
  * What kvmpool_pool_ensure() should make true.
@@ -409,6 +474,17 @@ typedef struct {
 } kvmpool_pool_details;
 
 /**
+ * A progress callback for uploads and downloads: called with the bytes done so far
+ * and the total (first with done = 0, then after every chunk). Return 0 to go on;
+ * any other value cancels the transfer, which then fails with
+ * KVMPOOL_ERR_CANCELLED. It runs on the thread that called the transfer, during the
+ * call only, and receives the `userdata` given to that call. To cancel from another
+ * thread, let that thread set a flag (an atomic_int in `userdata`) and return it from
+ * the callback: the transfer stops after the chunk under way.
+ */
+typedef int (*kvmpool_progress_cb)(uint64_t done, uint64_t total, void *userdata);
+
+/**
  * `vol-info`: type and sizes in bytes.
  */
 typedef struct {
@@ -425,15 +501,6 @@ typedef struct {
      */
     uint64_t allocation;
 } kvmpool_vol_details;
-
-/**
- * A progress callback for uploads and downloads: called with the bytes done so far
- * and the total (first with done = 0, then after every chunk). Return 0 to go on;
- * any other value cancels the transfer, which then fails with
- * KVMPOOL_ERR_CANCELLED. It runs on the thread that called the transfer, during the
- * call only, and receives the `userdata` given to that call.
- */
-typedef int (*kvmpool_progress_cb)(uint64_t done, uint64_t total, void *userdata);
 
 #ifdef __cplusplus
 extern "C" {
@@ -495,6 +562,22 @@ kvmpool_status kvmpool_conn_reconnect(const kvmpool_conn *conn);
 kvmpool_status kvmpool_conn_inventory_json(const kvmpool_conn *conn, bool volumes, char **json_out);
 
 /**
+ * The defaults of kvmpool_conn_inventory_json_with_options(): volumes, no formats,
+ * 8 threads. Thread-safe.
+ */
+kvmpool_inventory_options kvmpool_inventory_options_default(void);
+
+/**
+ * Like kvmpool_conn_inventory_json(), with options (NULL: the defaults of
+ * kvmpool_inventory_options_default()); with `formats`, each volume's "format" is
+ * filled in ("qcow2", "raw", ...). On success writes a new string to `*json_out`
+ * (free with kvmpool_string_free()). Thread-safe.
+ */
+kvmpool_status kvmpool_conn_inventory_json_with_options(const kvmpool_conn *conn,
+                                                        const kvmpool_inventory_options *options,
+                                                        char **json_out);
+
+/**
  * Free a string returned by kvmpool (through a `char **` out-parameter). NULL is
  * ignored. Do not pass strings from kvmpool_last_error_message(),
  * kvmpool_status_name() or kvmpool_version(): those belong to the library.
@@ -516,6 +599,235 @@ void kvmpool_string_list_free(char **strings, size_t count);
  * size. Thread-safe.
  */
 kvmpool_status kvmpool_size_parse(const char *text, uint64_t *bytes_out);
+
+/**
+ * `virsh find-storage-pool-sources-as TYPE [HOST [PORT]] [--initiator IQN]`: ask the
+ * daemon which sources of pool type `pool_type` ("logical", "netfs", "iscsi",
+ * "iscsi-direct", "gluster", "fs", "disk", ...) exist: volume groups, NFS exports,
+ * gluster volumes, iSCSI targets. `host` is the server to ask (NULL: none; needed by
+ * netfs, iscsi, iscsi-direct and gluster), `port` its port (0: the protocol's
+ * default), `initiator` the initiator IQN to log in as (NULL: none; iscsi-direct
+ * needs one). Backends that cannot search (or find nothing) give an empty list or a
+ * libvirt error, as libvirt decides.
+ *
+ * On success writes an array of `*count_out` new source handles to `*sources_out`
+ * (NULL when the count is 0); free the array and every handle in it with one call to
+ * kvmpool_pool_source_list_free(sources, count). Thread-safe.
+ */
+kvmpool_status kvmpool_conn_find_pool_sources(const kvmpool_conn *conn,
+                                              const char *pool_type,
+                                              const char *host,
+                                              uint16_t port,
+                                              const char *initiator,
+                                              kvmpool_pool_source ***sources_out,
+                                              size_t *count_out);
+
+/**
+ * Free a list from kvmpool_conn_find_pool_sources(): every source in it and the
+ * array. `count` is the count the list came with. NULL is ignored. Specs made from
+ * the sources are not affected.
+ * Any thread may free it, once, after every other call using it has returned.
+ */
+void kvmpool_pool_source_list_free(kvmpool_pool_source **sources, size_t count);
+
+/**
+ * The pool type the source was found for, as libvirt spells it. On success writes a
+ * new string to `*type_out` (free with kvmpool_string_free()). Thread-safe.
+ */
+kvmpool_status kvmpool_pool_source_type(const kvmpool_pool_source *source, char **type_out);
+
+/**
+ * The source's (first) server: on success writes a new string to `*host_out` (free
+ * with kvmpool_string_free()), or NULL when the source names no host, and, when
+ * `port_out` is not NULL, its port to `*port_out` (0: the protocol's default, or no
+ * host). Thread-safe.
+ */
+kvmpool_status kvmpool_pool_source_host(const kvmpool_pool_source *source,
+                                        char **host_out,
+                                        uint16_t *port_out);
+
+/**
+ * The source's devices: the physical volumes of a volume group, the device of a
+ * file system or disk, the target IQN of an iSCSI source. On success writes an array
+ * of `*count_out` new strings to `*devices_out` (NULL when the count is 0); free it
+ * with kvmpool_string_list_free(devices, count). Thread-safe.
+ */
+kvmpool_status kvmpool_pool_source_devices(const kvmpool_pool_source *source,
+                                           char ***devices_out,
+                                           size_t *count_out);
+
+/**
+ * The exported directory (netfs) or the directory in a gluster volume. On success
+ * writes a new string to `*dir_out` (free with kvmpool_string_free()), or NULL when
+ * the source has none. Thread-safe.
+ */
+kvmpool_status kvmpool_pool_source_dir(const kvmpool_pool_source *source, char **dir_out);
+
+/**
+ * The source name: the volume group (logical), the gluster volume. On success
+ * writes a new string to `*name_out` (free with kvmpool_string_free()), or NULL when
+ * the source has none. Thread-safe.
+ */
+kvmpool_status kvmpool_pool_source_name(const kvmpool_pool_source *source, char **name_out);
+
+/**
+ * The source format ("lvm2", "nfs", "glusterfs", ...). On success writes a new
+ * string to `*format_out` (free with kvmpool_string_free()), or NULL when the source
+ * has none. Thread-safe.
+ */
+kvmpool_status kvmpool_pool_source_format(const kvmpool_pool_source *source, char **format_out);
+
+/**
+ * The initiator IQN (iSCSI sources; the one the search logged in as when libvirt
+ * does not report one). On success writes a new string to `*initiator_out` (free with
+ * kvmpool_string_free()), or NULL when there is none. Thread-safe.
+ */
+kvmpool_status kvmpool_pool_source_initiator(const kvmpool_pool_source *source,
+                                             char **initiator_out);
+
+/**
+ * A pool spec for this source, called `name`, with target `target` (NULL: the
+ * default target of the pool type, as for the kvmpool_pool_spec_<type>()
+ * constructors). Define it with kvmpool_pool_define(). On success writes a new spec
+ * to `*spec_out` (free with kvmpool_pool_spec_free()); fails with
+ * KVMPOOL_ERR_INVALID_SPEC when the source lacks what the pool type requires.
+ * Thread-safe.
+ */
+kvmpool_status kvmpool_pool_source_to_spec(const kvmpool_pool_source *source,
+                                           const char *name,
+                                           const char *target,
+                                           kvmpool_pool_spec **spec_out);
+
+/**
+ * `virsh pool-capabilities`: what the daemon supports for each pool type. Fails with
+ * KVMPOOL_ERR_UNSUPPORTED on drivers without the call (test:///default). On success
+ * writes a new capabilities handle to `*caps_out` (free with
+ * kvmpool_pool_caps_free()). Thread-safe.
+ */
+kvmpool_status kvmpool_conn_pool_capabilities(const kvmpool_conn *conn,
+                                              kvmpool_pool_caps **caps_out);
+
+/**
+ * Check a spec against the daemon's capabilities without defining anything: fails
+ * with KVMPOOL_ERR_UNSUPPORTED, naming the type and what is missing, when the daemon
+ * has no backend for the pool type or does not accept its source format.
+ * kvmpool_pool_define(), kvmpool_pool_create() and kvmpool_pool_ensure() run the same
+ * check. On drivers without pool capabilities (test:///default) there is nothing to
+ * check against and the call succeeds. Thread-safe.
+ */
+kvmpool_status kvmpool_conn_check_supported(const kvmpool_conn *conn,
+                                            const kvmpool_pool_spec *spec);
+
+/**
+ * Free a capabilities handle. NULL is ignored.
+ * Any thread may free it, once, after every other call using it has returned.
+ */
+void kvmpool_pool_caps_free(kvmpool_pool_caps *caps);
+
+/**
+ * The pool types the daemon lists, as libvirt spells them (supported or not), in
+ * the daemon's order. On success writes an array of `*count_out` new strings to
+ * `*types_out` (NULL when the count is 0); free it with
+ * kvmpool_string_list_free(types, count). Thread-safe.
+ */
+kvmpool_status kvmpool_pool_caps_types(const kvmpool_pool_caps *caps,
+                                       char ***types_out,
+                                       size_t *count_out);
+
+/**
+ * Whether the daemon has a backend for pool type `pool_type` ("dir",
+ * "iscsi-direct", ...): on success writes it to `*supported_out` (false for a type
+ * the daemon does not list). KVMPOOL_ERR_INVALID_SPEC for a string that is no pool
+ * type. Thread-safe.
+ */
+kvmpool_status kvmpool_pool_caps_supported(const kvmpool_pool_caps *caps,
+                                           const char *pool_type,
+                                           bool *supported_out);
+
+/**
+ * The source formats pool type `pool_type` accepts (for
+ * kvmpool_pool_spec_set_format(): file systems of fs, protocols of netfs, partition
+ * tables of disk, "lvm2" of logical). On success writes an array of `*count_out` new
+ * strings to `*formats_out` (NULL when the count is 0: the type has no source
+ * format, or the daemon does not list it); free it with
+ * kvmpool_string_list_free(formats, count). Thread-safe.
+ */
+kvmpool_status kvmpool_pool_caps_pool_formats(const kvmpool_pool_caps *caps,
+                                              const char *pool_type,
+                                              char ***formats_out,
+                                              size_t *count_out);
+
+/**
+ * The volume formats pool type `pool_type` accepts (for
+ * kvmpool_vol_spec_set_format(): "raw", "qcow2", ... for file pools, partition types
+ * for disk pools). On success writes an array of `*count_out` new strings to
+ * `*formats_out` (NULL when the count is 0: the type takes no volume format, or the
+ * daemon does not list it); free it with kvmpool_string_list_free(formats, count).
+ * Thread-safe.
+ */
+kvmpool_status kvmpool_pool_caps_volume_formats(const kvmpool_pool_caps *caps,
+                                                const char *pool_type,
+                                                char ***formats_out,
+                                                size_t *count_out);
+
+/**
+ * The source format pool type `pool_type` uses when none is given. On success
+ * writes a new string to `*format_out` (free with kvmpool_string_free()), or NULL
+ * when there is no default. Thread-safe.
+ */
+kvmpool_status kvmpool_pool_caps_default_pool_format(const kvmpool_pool_caps *caps,
+                                                     const char *pool_type,
+                                                     char **format_out);
+
+/**
+ * The volume format pool type `pool_type` uses when none is given ("raw" for dir
+ * pools). On success writes a new string to `*format_out` (free with
+ * kvmpool_string_free()), or NULL when there is no default. Thread-safe.
+ */
+kvmpool_status kvmpool_pool_caps_default_volume_format(const kvmpool_pool_caps *caps,
+                                                       const char *pool_type,
+                                                       char **format_out);
+
+/**
+ * Check a spec against these capabilities (the same check as
+ * kvmpool_conn_check_supported(), without a round trip): KVMPOOL_ERR_UNSUPPORTED,
+ * naming the type and what is missing, when the type has no backend or its source
+ * format is not accepted. Thread-safe as long as no setter runs on the spec
+ * meanwhile.
+ */
+kvmpool_status kvmpool_pool_caps_check(const kvmpool_pool_caps *caps,
+                                       const kvmpool_pool_spec *spec);
+
+/**
+ * Subscribe `callback` to the lifecycle events (defined, undefined, started,
+ * stopped, created, deleted) and refresh events of `pool`, or of every pool of the
+ * connection when `pool` is NULL, until the subscription is freed. The first
+ * subscription starts kvmpool's event thread (and a private events connection to
+ * the daemon); the thread stops when the last subscription is freed. Events keep
+ * coming after the daemon restarts (the events connection reconnects by itself;
+ * events during the outage are lost).
+ *
+ * `callback` runs on kvmpool's event thread, not on the caller's (see
+ * kvmpool_pool_event_cb for the contract); `userdata` is passed to it as given and
+ * must stay valid until kvmpool_subscription_free() returns. On success writes a new
+ * subscription to `*subscription_out` (free with kvmpool_subscription_free()).
+ * Thread-safe.
+ */
+kvmpool_status kvmpool_conn_subscribe_pool_events(const kvmpool_conn *conn,
+                                                  const kvmpool_pool *pool,
+                                                  kvmpool_pool_event_cb callback,
+                                                  void *userdata,
+                                                  kvmpool_subscription **subscription_out);
+
+/**
+ * Unsubscribe and free the subscription. NULL is ignored. When it returns, the
+ * callback is not running and will not be called again, so its userdata may be
+ * freed: a call under way on the event thread is waited for (so do not call this
+ * while holding a lock the callback takes). It may be called from inside the
+ * subscription's own callback; that call then returns first and is the last one.
+ * Call it once, from any thread.
+ */
+void kvmpool_subscription_free(kvmpool_subscription *subscription);
 
 /**
  * Define a persistent pool from a spec (`virsh pool-define-as`); it is not started.
@@ -630,6 +942,21 @@ kvmpool_status kvmpool_pool_list(const kvmpool_conn *conn,
                                  uint32_t flags,
                                  kvmpool_pool ***pools_out,
                                  size_t *count_out);
+
+/**
+ * Like kvmpool_pool_list(), only pools of the given types (`virsh pool-list --type
+ * dir,logical`): `types` is an array of `type_count` pool types as libvirt spells
+ * them ("dir", "iscsi-direct", ...); NULL with a count of 0 lists every type.
+ * KVMPOOL_ERR_INVALID_SPEC for a string that is no pool type. On success writes the
+ * list as kvmpool_pool_list() does (free with kvmpool_pool_list_free()).
+ * Thread-safe.
+ */
+kvmpool_status kvmpool_pool_list_by_type(const kvmpool_conn *conn,
+                                         uint32_t flags,
+                                         const char *const *types,
+                                         size_t type_count,
+                                         kvmpool_pool ***pools_out,
+                                         size_t *count_out);
 
 /**
  * Free a list from kvmpool_pool_list(): every handle in it and the array. `count` is
@@ -756,6 +1083,15 @@ kvmpool_status kvmpool_pool_xml_inactive(const kvmpool_pool *pool, char **xml_ou
  * (free with kvmpool_pool_spec_free()). Thread-safe.
  */
 kvmpool_status kvmpool_pool_get_spec(const kvmpool_pool *pool, kvmpool_pool_spec **spec_out);
+
+/**
+ * The definition to edit with kvmpool_pool_edit(): the one used at the next start
+ * (`pool-dumpxml --inactive`) where the driver keeps one, else the live one, parsed.
+ * On success writes a new spec to `*spec_out` (free with kvmpool_pool_spec_free()).
+ * Thread-safe.
+ */
+kvmpool_status kvmpool_pool_get_persistent_spec(const kvmpool_pool *pool,
+                                                kvmpool_pool_spec **spec_out);
 
 /**
  * A `dir` pool (`virsh pool-define-as NAME dir --target TARGET`): a directory of image
@@ -1176,6 +1512,24 @@ kvmpool_status kvmpool_vol_create_from(const kvmpool_pool *pool,
                                        const kvmpool_vol_spec *spec,
                                        const kvmpool_vol *source,
                                        kvmpool_vol **vol_out);
+
+/**
+ * Create a volume in `pool` from `spec` sized for the local file at `path` (a
+ * capacity of 0 in the spec takes the file's size) and upload the file into it
+ * (`vol-create-as` + `vol-upload`), all or nothing: when the upload fails or is
+ * cancelled, the new volume is deleted again and the error says so. `sparse`,
+ * `progress` and `userdata` as for kvmpool_vol_upload_file() (a non-zero return
+ * from `progress` cancels: KVMPOOL_ERR_CANCELLED, no volume left behind). On
+ * success writes a new volume handle to `*vol_out` (free with kvmpool_vol_free()).
+ * Thread-safe.
+ */
+kvmpool_status kvmpool_vol_create_from_file(const kvmpool_pool *pool,
+                                            const kvmpool_vol_spec *spec,
+                                            const char *path,
+                                            bool sparse,
+                                            kvmpool_progress_cb progress,
+                                            void *userdata,
+                                            kvmpool_vol **vol_out);
 
 /**
  * `virsh vol-clone`: a copy of `vol` called `name` in the same pool, same format and

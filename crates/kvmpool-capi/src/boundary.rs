@@ -239,6 +239,22 @@ pub(crate) fn try_opt_str<'a>(
         .map_err(|err| Failure::Utf8 { arg, err })
 }
 
+/// A required array argument of `count` elements (the caller checks `count > 0`
+/// first when an empty array may be NULL).
+pub(crate) fn try_array<'a, T>(
+    ptr: *const T,
+    count: usize,
+    arg: &'static str,
+) -> Result<&'a [T], Failure> {
+    if ptr.is_null() {
+        return Err(Failure::Null { arg });
+    }
+    // SAFETY: non-NULL, and the C caller passes an array of at least `count`
+    // initialised elements that stays valid for the duration of the call (the
+    // header's contract).
+    Ok(unsafe { std::slice::from_raw_parts(ptr, count) })
+}
+
 /// An out-parameter, checked for NULL before the call does anything; written (once,
 /// at the end) only when the call succeeds.
 pub(crate) struct Out<T>(NonNull<T>);

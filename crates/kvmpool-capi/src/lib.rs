@@ -13,12 +13,14 @@
 //! are C programs bound by the contract in the header (a pointer is NULL or what this
 //! library handed out; strings are NUL-terminated; out-pointers are writable). The
 //! few `unsafe` blocks that rely on that contract are all in `boundary.rs`, plus the
-//! call of the C progress callback in `vol.rs`.
+//! calls of the C callbacks: progress in `vol.rs`, pool events in `events.rs`.
 
 #![allow(non_camel_case_types)]
 
 mod boundary;
 mod conn;
+mod discovery;
+mod events;
 mod pool;
 mod pool_spec;
 mod status;
@@ -26,6 +28,8 @@ mod vol;
 mod vol_spec;
 
 pub use conn::*;
+pub use discovery::*;
+pub use events::*;
 pub use pool::*;
 pub use pool_spec::*;
 pub use status::*;

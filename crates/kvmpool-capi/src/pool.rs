@@ -3,14 +3,15 @@
 use std::ffi::c_char;
 
 use kvmpool_core::{
-    BuildMode, DeleteMode, EnsureAction, EnsureOptions, Pool, PoolFilter, PoolState,
+    BuildMode, DeleteMode, EnsureAction, EnsureOptions, Pool, PoolFilter, PoolState, PoolType,
 };
 
 use crate::boundary::{
     ffi_boundary, ffi_infallible, free_handle, invalid, new_array, new_handle, new_string, opt_out,
-    take_array, try_out, try_ref, try_str, Failure, Out,
+    take_array, try_array, try_out, try_ref, try_str, Failure, Out,
 };
 use crate::conn::kvmpool_conn;
+use crate::discovery::parse_pool_type;
 use crate::pool_spec::{kvmpool_pool_spec, parse_uuid};
 use crate::status::kvmpool_status;
 
@@ -382,44 +383,80 @@ pub extern "C" fn kvmpool_pool_list(
     pools_out: *mut *mut *mut kvmpool_pool,
     count_out: *mut usize,
 ) -> kvmpool_status {
+    ffi_boundary(|| list_pools(conn, flags, Vec::new(), pools_out, count_out))
+}
+
+/// Like kvmpool_pool_list(), only pools of the given types (`virsh pool-list --type
+/// dir,logical`): `types` is an array of `type_count` pool types as libvirt spells
+/// them ("dir", "iscsi-direct", ...); NULL with a count of 0 lists every type.
+/// KVMPOOL_ERR_INVALID_SPEC for a string that is no pool type. On success writes the
+/// list as kvmpool_pool_list() does (free with kvmpool_pool_list_free()).
+/// Thread-safe.
+#[no_mangle]
+pub extern "C" fn kvmpool_pool_list_by_type(
+    conn: *const kvmpool_conn,
+    flags: u32,
+    types: *const *const c_char,
+    type_count: usize,
+    pools_out: *mut *mut *mut kvmpool_pool,
+    count_out: *mut usize,
+) -> kvmpool_status {
     ffi_boundary(|| {
-        let conn = try_ref(conn, "conn")?;
-        let pools_out = try_out(pools_out, "pools_out")?;
-        let count_out = try_out(count_out, "count_out")?;
-        let known = KVMPOOL_LIST_ACTIVE
-            | KVMPOOL_LIST_INACTIVE
-            | KVMPOOL_LIST_PERSISTENT
-            | KVMPOOL_LIST_TRANSIENT
-            | KVMPOOL_LIST_AUTOSTART
-            | KVMPOOL_LIST_NO_AUTOSTART;
-        if flags & !known != 0 {
-            return Err(invalid(
-                "flags",
-                format!("{flags:#x} holds bits that are no KVMPOOL_LIST_* flag"),
-            ));
-        }
-        let pair = |yes: u32, no: u32| match (flags & yes != 0, flags & no != 0) {
-            (true, false) => Some(true),
-            (false, true) => Some(false),
-            _ => None,
+        let types = if type_count == 0 {
+            Vec::new()
+        } else {
+            try_array(types, type_count, "types")?
+                .iter()
+                .map(|t| parse_pool_type(*t, "types"))
+                .collect::<Result<Vec<_>, _>>()?
         };
-        let filter = PoolFilter {
-            active: pair(KVMPOOL_LIST_ACTIVE, KVMPOOL_LIST_INACTIVE),
-            persistent: pair(KVMPOOL_LIST_PERSISTENT, KVMPOOL_LIST_TRANSIENT),
-            autostart: pair(KVMPOOL_LIST_AUTOSTART, KVMPOOL_LIST_NO_AUTOSTART),
-            types: Vec::new(),
-        };
-        let handles = conn
-            .inner
-            .list_pools(&filter)?
-            .into_iter()
-            .map(|inner| new_handle(kvmpool_pool { inner }))
-            .collect();
-        let (array, count) = new_array(handles);
-        pools_out.write(array);
-        count_out.write(count);
-        Ok(())
+        list_pools(conn, flags, types, pools_out, count_out)
     })
+}
+
+fn list_pools(
+    conn: *const kvmpool_conn,
+    flags: u32,
+    types: Vec<PoolType>,
+    pools_out: *mut *mut *mut kvmpool_pool,
+    count_out: *mut usize,
+) -> Result<(), Failure> {
+    let conn = try_ref(conn, "conn")?;
+    let pools_out = try_out(pools_out, "pools_out")?;
+    let count_out = try_out(count_out, "count_out")?;
+    let known = KVMPOOL_LIST_ACTIVE
+        | KVMPOOL_LIST_INACTIVE
+        | KVMPOOL_LIST_PERSISTENT
+        | KVMPOOL_LIST_TRANSIENT
+        | KVMPOOL_LIST_AUTOSTART
+        | KVMPOOL_LIST_NO_AUTOSTART;
+    if flags & !known != 0 {
+        return Err(invalid(
+            "flags",
+            format!("{flags:#x} holds bits that are no KVMPOOL_LIST_* flag"),
+        ));
+    }
+    let pair = |yes: u32, no: u32| match (flags & yes != 0, flags & no != 0) {
+        (true, false) => Some(true),
+        (false, true) => Some(false),
+        _ => None,
+    };
+    let filter = PoolFilter {
+        active: pair(KVMPOOL_LIST_ACTIVE, KVMPOOL_LIST_INACTIVE),
+        persistent: pair(KVMPOOL_LIST_PERSISTENT, KVMPOOL_LIST_TRANSIENT),
+        autostart: pair(KVMPOOL_LIST_AUTOSTART, KVMPOOL_LIST_NO_AUTOSTART),
+        types,
+    };
+    let handles = conn
+        .inner
+        .list_pools(&filter)?
+        .into_iter()
+        .map(|inner| new_handle(kvmpool_pool { inner }))
+        .collect();
+    let (array, count) = new_array(handles);
+    pools_out.write(array);
+    count_out.write(count);
+    Ok(())
 }
 
 /// Free a list from kvmpool_pool_list(): every handle in it and the array. `count` is
@@ -663,6 +700,23 @@ pub extern "C" fn kvmpool_pool_get_spec(
     pool_op(pool, |p| {
         let out = try_out(spec_out, "spec_out")?;
         let inner = p.spec()?;
+        out.write(new_handle(kvmpool_pool_spec { inner }));
+        Ok(())
+    })
+}
+
+/// The definition to edit with kvmpool_pool_edit(): the one used at the next start
+/// (`pool-dumpxml --inactive`) where the driver keeps one, else the live one, parsed.
+/// On success writes a new spec to `*spec_out` (free with kvmpool_pool_spec_free()).
+/// Thread-safe.
+#[no_mangle]
+pub extern "C" fn kvmpool_pool_get_persistent_spec(
+    pool: *const kvmpool_pool,
+    spec_out: *mut *mut kvmpool_pool_spec,
+) -> kvmpool_status {
+    pool_op(pool, |p| {
+        let out = try_out(spec_out, "spec_out")?;
+        let inner = p.persistent_spec()?;
         out.write(new_handle(kvmpool_pool_spec { inner }));
         Ok(())
     })

@@ -77,7 +77,9 @@ pub const KVMPOOL_RESIZE_ALLOCATE: u32 = 4;
 /// and the total (first with done = 0, then after every chunk). Return 0 to go on;
 /// any other value cancels the transfer, which then fails with
 /// KVMPOOL_ERR_CANCELLED. It runs on the thread that called the transfer, during the
-/// call only, and receives the `userdata` given to that call.
+/// call only, and receives the `userdata` given to that call. To cancel from another
+/// thread, let that thread set a flag (an atomic_int in `userdata`) and return it from
+/// the callback: the transfer stops after the chunk under way.
 pub type kvmpool_progress_cb =
     Option<unsafe extern "C" fn(done: u64, total: u64, userdata: *mut c_void) -> c_int>;
 
@@ -141,6 +143,38 @@ pub extern "C" fn kvmpool_vol_create_from(
             out,
             pool.inner.create_volume_from(&spec.inner, &source.inner)?,
         );
+        Ok(())
+    })
+}
+
+/// Create a volume in `pool` from `spec` sized for the local file at `path` (a
+/// capacity of 0 in the spec takes the file's size) and upload the file into it
+/// (`vol-create-as` + `vol-upload`), all or nothing: when the upload fails or is
+/// cancelled, the new volume is deleted again and the error says so. `sparse`,
+/// `progress` and `userdata` as for kvmpool_vol_upload_file() (a non-zero return
+/// from `progress` cancels: KVMPOOL_ERR_CANCELLED, no volume left behind). On
+/// success writes a new volume handle to `*vol_out` (free with kvmpool_vol_free()).
+/// Thread-safe.
+#[no_mangle]
+pub extern "C" fn kvmpool_vol_create_from_file(
+    pool: *const kvmpool_pool,
+    spec: *const kvmpool_vol_spec,
+    path: *const c_char,
+    sparse: bool,
+    progress: kvmpool_progress_cb,
+    userdata: *mut c_void,
+    vol_out: *mut *mut kvmpool_vol,
+) -> kvmpool_status {
+    ffi_boundary(|| {
+        let pool = try_ref(pool, "pool")?;
+        let spec = try_ref(spec, "spec")?;
+        let path = try_str(path, "path")?;
+        let out = try_out(vol_out, "vol_out")?;
+        let options = transfer_options(0, 0, sparse, progress, userdata);
+        let (vol, _report) = pool
+            .inner
+            .create_volume_from_file(&spec.inner, path, &options)?;
+        write_vol(out, vol);
         Ok(())
     })
 }

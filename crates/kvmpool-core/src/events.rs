@@ -222,6 +222,10 @@ struct HubState {
 struct EventLink {
     conn: Connect,
     callback_ids: Vec<c_int>,
+    // Owned here rather than handed to libvirt with a free function: drivers without
+    // close-callback support (test:///) accept the registration, keep nothing and
+    // would never call the free function. Declared after `conn`, so it outlives it.
+    close_opaque: Box<Weak<Hub>>,
 }
 
 impl Hub {
@@ -309,16 +313,18 @@ impl EventLink {
         let mut link = EventLink {
             conn,
             callback_ids: Vec::new(),
+            close_opaque: Box::new(Arc::downgrade(hub)),
         };
-        // SAFETY: the connection is valid; the opaque box is freed by `free_weak`,
-        // which libvirt calls exactly once when the callback is unregistered or the
-        // connection is freed; `on_close` has the virConnectCloseFunc signature.
+        let close_opaque: *const Weak<Hub> = &*link.close_opaque;
+        // SAFETY: the connection is valid; the opaque pointer stays valid until the
+        // link is dropped, which unregisters the callback (and closes the connection)
+        // before freeing it; `on_close` has the virConnectCloseFunc signature.
         let rc = unsafe {
             sys::virConnectRegisterCloseCallback(
                 link.conn.as_ptr(),
                 Some(on_close),
-                weak_box(hub),
-                Some(free_weak),
+                close_opaque.cast_mut().cast(),
+                None,
             )
         };
         if rc < 0 {
