@@ -1,108 +1,155 @@
-# kvmpool: the commands README and CI call. `make help` lists them.
+# kvmpool: the commands the README and CI use. `make help` lists them.
+#
+# `make test` runs every suite against a private test environment (tests/env/) and
+# takes it down again, whatever happens. Each suite can also run alone; see README.md.
 
 SHELL := /bin/bash
+.DEFAULT_GOAL := help
+# cargo-installed tools (cbindgen) live beside cargo
+export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
+
 CARGO ?= cargo
 URI ?= test:///default
 PREFIX ?= /usr/local
+DESTDIR ?=
+DIR ?=
 ENV_SCRIPT := tests/env/kvmpool-env.sh
+ENV := sh $(ENV_SCRIPT)
 VENV := .venv
 PY := $(VENV)/bin/python
+CBINDGEN_VERSION := 0.29.4
 CBINDGEN_CONFIG := crates/kvmpool-capi/cbindgen.toml
-C_FLAGS := -std=c11 -Wall -Wextra -Werror -pedantic -g -D_GNU_SOURCE -Iinclude
+CHECK_CBINDGEN = [ "$$(cbindgen --version 2>/dev/null)" = "cbindgen $(CBINDGEN_VERSION)" ] || \
+  { echo "need cbindgen $(CBINDGEN_VERSION) (found: $$(cbindgen --version 2>&1 | head -1)); run: $(ENV) install"; exit 1; }
+STUBTEST_ALLOWLIST := crates/kvmpool-py/stubtest-allowlist.txt
+CC ?= cc
+C_FLAGS := -std=c11 -Wall -Wextra -Werror -pedantic -g -Iinclude
 C_SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer
 C_LIBS := -Ltarget/debug -lkvmpool -Wl,-rpath,$(CURDIR)/target/debug -lpthread
-# Cases per property test (5 properties): 100,000 in `make test`, 1,000,000 in `make soak`.
-PROPTEST_CASES ?= 20000
+# Cases per property (tests/properties.rs); unset = the test's own default.
+# `make test` uses 20000, `make soak` 200000.
+PROPTEST_CASES ?=
+# What `make test` runs, in order, with the environment up. Through a variable, not
+# $(MAKE) itself, so that `make -n test` only prints (make runs $(MAKE) lines even then).
+SUITES := lint unit header-check python-test c-test bench-build
+SUBMAKE = $(MAKE) --no-print-directory
 
 .PHONY: help tour test lint unit header header-check python python-test c-build c-test \
-        bench soak install env-up env-down clean
+        bench-build bench soak install env-up env-down clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
+	@echo "make <target>   (variables: URI=, DIR=, PREFIX=, PROPTEST_CASES=)"
+	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
 
-tour: ## Run the tutorial's walk-through (URI=test:///default, no daemon needed)
-	@sh $(ENV_SCRIPT) install-min
+tour: ## The tutorial's walk-through on URI (default test:///default: no daemon needed)
+	@$(ENV) install-min
 	$(CARGO) run --locked -q -p kvmpool-core --example tour -- '$(URI)'
 
-test: ## Install, start the test environment, run every suite, stop it
-	@sh $(ENV_SCRIPT) install
-	@set -u; dir=$$(mktemp -d /tmp/kvmpool-test.XXXXXX); \
-	trap 'sh $(ENV_SCRIPT) down "$$dir"; rm -rf "$$dir"' EXIT INT TERM; \
-	sh $(ENV_SCRIPT) up "$$dir" || exit 1; \
+test: ## Install what is needed, start the test environment, run every suite, stop it
+	@$(ENV) install
+	@dir=$$(mktemp -d /tmp/kvmpool-test.XXXXXX) || exit 1; \
+	trap 'st=$$?; $(ENV) down "$$dir" && rm -rf --one-file-system "$$dir" || st=1; exit $$st' EXIT; \
+	trap 'echo "interrupted"; exit 130' INT TERM; \
+	$(ENV) up "$$dir" || { echo "the test environment did not come up; no suite ran"; exit 1; }; \
 	. "$$dir/env"; \
-	passed=0; failed=0; failures=""; \
-	for suite in lint unit header-check python-test c-test bench-build; do \
-	  echo "=== $$suite"; start=$$(date +%s); \
-	  if $(MAKE) --no-print-directory $$suite PROPTEST_CASES=$(PROPTEST_CASES); then \
-	    passed=$$((passed + 1)); echo "=== $$suite passed in $$(( $$(date +%s) - start )) s"; \
-	  else \
-	    failed=$$((failed + 1)); failures="$$failures $$suite"; echo "=== $$suite FAILED"; \
-	  fi; \
+	passed=0; failed=0; summary=""; \
+	for suite in $(SUITES); do \
+	  echo; echo "======== $$suite"; start=$$(date +%s); \
+	  if $(SUBMAKE) $$suite PROPTEST_CASES=$(or $(PROPTEST_CASES),20000); then \
+	    passed=$$((passed + 1)); result=PASS; else failed=$$((failed + 1)); result=FAIL; fi; \
+	  line=$$(printf '%-4s %-12s %4d s' $$result $$suite $$(( $$(date +%s) - start ))); \
+	  echo "======== $$line"; summary="$$summary$$line"$$'\n'; \
 	done; \
-	echo; [ -z "$$failures" ] || echo "failed suites:$$failures"; \
+	echo; echo "Suites:"; printf '%s' "$$summary"; \
 	echo "$$passed passed, $$failed failed"; \
 	[ $$failed -eq 0 ]
 
-lint: ## cargo fmt --check and clippy -D warnings
-	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+lint: ## cargo fmt --check, then clippy with warnings as errors
+	@rc=0; \
+	$(CARGO) fmt --all -- --check || rc=1; \
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings || rc=1; \
+	exit $$rc
 
-unit: ## Rust tests (live tests need `make env-up` and DIR/env sourced, else they say SKIPPED)
-	KVMPOOL_PROPTEST_CASES=$(PROPTEST_CASES) $(CARGO) test --workspace --exclude kvmpool-py --locked --no-fail-fast
+# kvmpool-py is left out: it holds no Rust tests, and its test binary would link
+# libpython (pyenv's lies outside the loader's path). It is covered by clippy above
+# and by python-test.
+unit: ## Rust tests (cargo test); live-daemon tests say SKIPPED unless DIR/env is sourced
+	$(if $(PROPTEST_CASES),KVMPOOL_PROPTEST_CASES=$(PROPTEST_CASES)) \
+	$(CARGO) test --workspace --exclude kvmpool-py --locked --no-fail-fast
 
 header: ## Regenerate include/kvmpool.h with the pinned cbindgen
+	@$(CHECK_CBINDGEN)
 	cbindgen --quiet --config $(CBINDGEN_CONFIG) --crate kvmpool-capi --output include/kvmpool.h
 
-header-check: ## Fail when include/kvmpool.h is not what cbindgen generates now
-	@tmp=$$(mktemp); trap 'rm -f $$tmp' EXIT; \
-	cbindgen --quiet --config $(CBINDGEN_CONFIG) --crate kvmpool-capi --output $$tmp && \
-	diff -u include/kvmpool.h $$tmp && echo "include/kvmpool.h is current"
+header-check: ## Fail, showing the diff, when include/kvmpool.h is not what cbindgen makes
+	@$(CHECK_CBINDGEN)
+	@tmp=$$(mktemp /tmp/kvmpool-h.XXXXXX) && trap 'rm -f "$$tmp"' EXIT && \
+	cbindgen --quiet --config $(CBINDGEN_CONFIG) --crate kvmpool-capi --output "$$tmp" && \
+	if diff -u include/kvmpool.h "$$tmp"; then echo "include/kvmpool.h is current"; \
+	else echo "include/kvmpool.h is stale: run \`make header\` and commit it"; exit 1; fi
 
-python: ## Build the Python module into .venv
-	$(VENV)/bin/maturin develop --locked -q -m crates/kvmpool-py/Cargo.toml
 
-python-test: python ## Python: stubs checked by mypy.stubtest, then pytest
-	$(PY) -m mypy.stubtest kvmpool $$( [ -f crates/kvmpool-py/stubtest-allowlist.txt ] && echo --allowlist crates/kvmpool-py/stubtest-allowlist.txt )
-	$(PY) -m pytest -q tests/python
+python: ## Build the Python module into .venv (maturin develop)
+	@[ -f crates/kvmpool-py/pyproject.toml ] || { echo "python: crates/kvmpool-py/pyproject.toml is missing"; exit 1; }
+	@[ -x $(VENV)/bin/maturin ] || { echo "python: no $(VENV)/bin/maturin; run: $(ENV) install"; exit 1; }
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/maturin develop --locked -q -m crates/kvmpool-py/Cargo.toml
 
-c-build: ## Build the C library (debug)
+python-test: ## Python: build into .venv, the stubs checked by mypy.stubtest, pytest tests/python
+	@ls tests/python/test_*.py > /dev/null 2>&1 || { echo "python-test: no tests/python/test_*.py"; exit 1; }
+	@$(SUBMAKE) python
+	@rc=0; \
+	echo "$(PY) -m mypy.stubtest kvmpool"; \
+	$(PY) -m mypy.stubtest kvmpool $(if $(wildcard $(STUBTEST_ALLOWLIST)),--allowlist $(STUBTEST_ALLOWLIST)) || rc=1; \
+	echo "$(PY) -m pytest -q tests/python"; \
+	$(PY) -m pytest -q tests/python || rc=1; \
+	exit $$rc
+
+c-build: ## Build the C library (target/debug/libkvmpool.so and .a)
 	$(CARGO) build --locked -p kvmpool-capi
 
-c-test: c-build ## C tests with AddressSanitizer and UBSan
-	@set -e; mkdir -p tests/c/build; ls tests/c/test_*.c > /dev/null; \
-	for src in tests/c/test_*.c; do \
+c-test: ## Build the C library and every tests/c/*.c with ASan and UBSan, run each
+	@ls tests/c/*.c > /dev/null 2>&1 || { echo "c-test: no tests/c/*.c"; exit 1; }
+	@$(SUBMAKE) c-build
+	@mkdir -p tests/c/build; failed=""; \
+	for src in tests/c/*.c; do \
 	  bin=tests/c/build/$$(basename $$src .c); \
-	  cc $(C_FLAGS) $(C_SANITIZE) -o $$bin $$src $(C_LIBS); \
-	  echo "--- $$bin"; $$bin; \
-	done
+	  echo "--- $$bin"; \
+	  if $(CC) $(C_FLAGS) $(C_SANITIZE) -o $$bin $$src $(C_LIBS) && $$bin; then :; \
+	  else echo "FAILED: $$bin"; failed="$$failed $$(basename $$bin)"; fi; \
+	done; \
+	[ -z "$$failed" ] || { echo "c-test: failed:$$failed"; exit 1; }
 
-bench-build: ## Compile the benches (they are run by `make bench`, never by `make test`)
-	$(CARGO) bench --no-run --locked -q
+bench-build: ## Compile the benches (`make bench` runs them; `make test` never does)
+	$(CARGO) bench --no-run --locked
 
-bench: ## Benchmarks against virsh, libvirt-python and cp (writes benches/results/latest.md)
-	@sh $(ENV_SCRIPT) install
+bench: ## Run the benchmarks (benches/run.sh)
+	@[ -f benches/run.sh ] || { echo "bench: benches/run.sh does not exist yet"; exit 1; }
 	bash benches/run.sh
 
-soak: ## Longer property and load runs (1,000,000 property cases)
-	$(MAKE) test PROPTEST_CASES=200000
+soak: ## Long runs (tests/soak.sh; 200000 cases per property)
+	@[ -f tests/soak.sh ] || { echo "soak: tests/soak.sh does not exist yet"; exit 1; }
+	KVMPOOL_PROPTEST_CASES=$(or $(PROPTEST_CASES),200000) bash tests/soak.sh
 
-install: ## Install the C library, header and kvmpool.pc under PREFIX
+install: ## Install libkvmpool.so/.a, kvmpool.h and kvmpool.pc under PREFIX (/usr/local)
 	$(CARGO) build --locked --release -p kvmpool-capi
-	install -d $(PREFIX)/lib $(PREFIX)/include $(PREFIX)/lib/pkgconfig
-	install -m 0644 target/release/libkvmpool.a $(PREFIX)/lib/
-	install -m 0755 target/release/libkvmpool.so $(PREFIX)/lib/
-	install -m 0644 include/kvmpool.h $(PREFIX)/include/
-	sed -e 's#@PREFIX@#$(PREFIX)#' -e "s#@VERSION@#$$(sed -n 's/^version = \"\(.*\)\"/\1/p' Cargo.toml | head -1)#" \
-	  crates/kvmpool-capi/kvmpool.pc.in > $(PREFIX)/lib/pkgconfig/kvmpool.pc
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 0755 target/release/libkvmpool.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 target/release/libkvmpool.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 include/kvmpool.h $(DESTDIR)$(PREFIX)/include/
+	sed -e 's#@PREFIX@#$(PREFIX)#g' \
+	    -e "s#@VERSION@#$$(sed -n 's/^version = \"\(.*\)\"/\1/p' Cargo.toml | head -1)#g" \
+	    crates/kvmpool-capi/kvmpool.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/kvmpool.pc
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig > /dev/null; then ldconfig; fi
 
-env-up: ## Start the test environment in DIR (then `. DIR/env`)
-	@test -n "$(DIR)" || { echo "usage: make env-up DIR=/tmp/x"; exit 2; }
-	sh $(ENV_SCRIPT) up $(DIR)
+env-up: ## Start the test environment in DIR (then: . DIR/env)
+	@[ -n "$(DIR)" ] || { echo "usage: make env-up DIR=/tmp/kv"; exit 2; }
+	$(ENV) up '$(DIR)'
 
 env-down: ## Stop the test environment in DIR
-	@test -n "$(DIR)" || { echo "usage: make env-down DIR=/tmp/x"; exit 2; }
-	sh $(ENV_SCRIPT) down $(DIR)
+	@[ -n "$(DIR)" ] || { echo "usage: make env-down DIR=/tmp/kv"; exit 2; }
+	$(ENV) down '$(DIR)'
 
 clean: ## Remove build output
 	$(CARGO) clean
 	rm -rf tests/c/build
+	rm -f crates/kvmpool-py/python/kvmpool/*.so
