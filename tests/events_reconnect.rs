@@ -3,8 +3,6 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use kvmpool::*;
@@ -69,63 +67,6 @@ fn events_observe_define_start_refresh_stop_undefine() {
     p2.undefine().unwrap();
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), before);
-}
-
-struct PrivateDaemon {
-    script: String,
-    dir: tempfile::TempDir,
-}
-
-impl PrivateDaemon {
-    fn start(live: &Live) -> PrivateDaemon {
-        let script = env("KVMPOOL_TEST_ENV_SCRIPT");
-        let dir = live.scratch("daemon");
-        let d = PrivateDaemon { script, dir };
-        d.run("daemon-start");
-        d
-    }
-
-    fn run(&self, cmd: &str) {
-        run(
-            "sh",
-            &[&self.script, cmd, self.dir.path().to_str().unwrap()],
-        );
-    }
-
-    fn uri(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("uri"))
-            .unwrap()
-            .trim()
-            .to_owned()
-    }
-
-    fn kill(&self) {
-        let pid = std::fs::read_to_string(self.dir.path().join("libvirtd.pid")).unwrap();
-        run("kill", &["-9", pid.trim()]);
-        // wait until it is gone (a zombie counts as gone: PID 1 may not reap it)
-        let stat = Path::new("/proc").join(pid.trim()).join("stat");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            match std::fs::read_to_string(&stat) {
-                Ok(s) if s.split_whitespace().nth(2).is_none_or(|st| st != "Z") => {
-                    std::thread::sleep(Duration::from_millis(20))
-                }
-                _ => return,
-            }
-        }
-    }
-}
-
-impl Drop for PrivateDaemon {
-    fn drop(&mut self) {
-        let _ = Command::new("sh")
-            .args([
-                &self.script,
-                "daemon-stop",
-                self.dir.path().to_str().unwrap(),
-            ])
-            .status();
-    }
 }
 
 #[test]

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use kvmpool::{Connection, DeleteMode, Pool};
 
@@ -198,4 +199,72 @@ pub fn same_bytes(a: &Path, b: &Path) -> bool {
         .status()
         .unwrap()
         .success()
+}
+
+/// A storage-only libvirtd of its own (`kvmpool-env.sh daemon-start`), for tests that
+/// kill or restart it; stopped when dropped.
+pub struct PrivateDaemon {
+    script: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl PrivateDaemon {
+    pub fn start(live: &Live) -> PrivateDaemon {
+        let script = env("KVMPOOL_TEST_ENV_SCRIPT");
+        let dir = live.scratch("daemon");
+        let d = PrivateDaemon { script, dir };
+        d.run("daemon-start");
+        d
+    }
+
+    pub fn run(&self, cmd: &str) {
+        run(
+            "sh",
+            &[&self.script, cmd, self.dir.path().to_str().unwrap()],
+        );
+    }
+
+    pub fn uri(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("uri"))
+            .unwrap()
+            .trim()
+            .to_owned()
+    }
+
+    /// The daemon's process id.
+    pub fn pid(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("libvirtd.pid"))
+            .unwrap()
+            .trim()
+            .to_owned()
+    }
+
+    /// SIGKILL the daemon and wait until it is gone.
+    pub fn kill(&self) {
+        let pid = self.pid();
+        run("kill", &["-9", pid.trim()]);
+        // wait until it is gone (a zombie counts as gone: PID 1 may not reap it)
+        let stat = Path::new("/proc").join(pid.trim()).join("stat");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            match std::fs::read_to_string(&stat) {
+                Ok(s) if s.split_whitespace().nth(2).is_none_or(|st| st != "Z") => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                _ => return,
+            }
+        }
+    }
+}
+
+impl Drop for PrivateDaemon {
+    fn drop(&mut self) {
+        let _ = Command::new("sh")
+            .args([
+                &self.script,
+                "daemon-stop",
+                self.dir.path().to_str().unwrap(),
+            ])
+            .status();
+    }
 }

@@ -37,6 +37,17 @@ struct Inner {
     /// Held when the link was opened after libvirt's event loop was registered:
     /// libvirt then uses keepalive on it, which needs the loop running.
     loop_guard: Mutex<Option<LoopGuard>>,
+    /// Volumes that a failed call created and could not remove because the daemon
+    /// was gone; removed once the link is back and their pool runs.
+    pending_removals: Mutex<Vec<PendingRemoval>>,
+}
+
+/// A volume to remove later, by pool UUID and name (its key may name a path that a
+/// new volume takes over).
+#[derive(Debug, Clone, PartialEq)]
+struct PendingRemoval {
+    pool: Uuid,
+    volume: String,
 }
 
 /// The current libvirt connection and a counter that changes on every reconnect, so
@@ -91,6 +102,7 @@ impl Connection {
                 capabilities: OnceLock::new(),
                 events: Mutex::new(Weak::new()),
                 loop_guard: Mutex::new(loop_guard),
+                pending_removals: Mutex::new(Vec::new()),
             }),
         })
     }
@@ -110,11 +122,58 @@ impl Connection {
 
     /// Drop the current link and open a new one now.
     pub fn reconnect(&self) -> Result<()> {
-        let mut link = self.inner.link.write().unwrap_or_else(|e| e.into_inner());
-        link.conn = None;
-        link.conn = Some(self.open_link()?);
-        link.generation += 1;
+        {
+            let mut link = self.inner.link.write().unwrap_or_else(|e| e.into_inner());
+            link.conn = None;
+            link.conn = Some(self.open_link()?);
+            link.generation += 1;
+        }
+        self.remove_pending();
         Ok(())
+    }
+
+    /// Remove `volume` of `pool` as soon as the link is back (after a reconnect or
+    /// when the pool starts): a call created it and failed while the daemon was gone.
+    pub(crate) fn remove_later(&self, pool: Uuid, volume: &str) {
+        self.pending().push(PendingRemoval {
+            pool,
+            volume: volume.to_owned(),
+        });
+    }
+
+    fn pending(&self) -> std::sync::MutexGuard<'_, Vec<PendingRemoval>> {
+        self.inner
+            .pending_removals
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Try the pending removals; keep those whose pool is not running or whose
+    /// daemon is gone again, drop those done or whose pool or volume is gone.
+    pub(crate) fn remove_pending(&self) {
+        let pending = std::mem::take(&mut *self.pending());
+        for removal in pending {
+            if self.try_removal(&removal) == Err(ErrorKind::Connect) {
+                self.pending().push(removal);
+            }
+        }
+    }
+
+    fn try_removal(&self, removal: &PendingRemoval) -> std::result::Result<(), ErrorKind> {
+        let found = self.pool_by_uuid(removal.pool).and_then(|pool| {
+            if !pool.is_active()? {
+                return Err(Error::new(ErrorKind::State, "pool not running"));
+            }
+            pool.volume(&removal.volume)
+        });
+        let result = found.and_then(|vol| vol.delete(crate::DeleteMode::Normal));
+        match result {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+            // Kept for the pool's next start.
+            Err(e) if e.kind() == ErrorKind::State => Err(ErrorKind::Connect),
+            Err(e) => Err(e.kind()),
+        }
     }
 
     /// Open a new libvirt link, holding the event loop if libvirt will use it.
@@ -146,13 +205,20 @@ impl Connection {
                 return Ok((c.clone(), link.generation));
             }
         }
-        let mut link = self.inner.link.write().unwrap_or_else(|e| e.into_inner());
-        if link.conn.is_none() {
-            link.conn = Some(self.open_link()?);
-            link.generation += 1;
+        let (conn, generation, reconnected) = {
+            let mut link = self.inner.link.write().unwrap_or_else(|e| e.into_inner());
+            let reconnected = link.conn.is_none();
+            if reconnected {
+                link.conn = Some(self.open_link()?);
+                link.generation += 1;
+            }
+            let c = link.conn.as_ref().expect("just set");
+            (c.clone(), link.generation, reconnected)
+        };
+        if reconnected && !self.pending().is_empty() {
+            self.remove_pending();
         }
-        let c = link.conn.as_ref().expect("just set");
-        Ok((c.clone(), link.generation))
+        Ok((conn, generation))
     }
 
     /// Run `f` on the current link. When it fails and the link is dead, forget the

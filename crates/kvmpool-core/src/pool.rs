@@ -153,7 +153,9 @@ impl Pool {
     /// `pool-start --build` (and `--overwrite` / `--no-overwrite`).
     pub fn start_with_build(&self, build: Option<BuildMode>) -> Result<()> {
         let flags = libvirt::create_with_build_flags(build);
-        retry_busy(|| self.with(|p| p.create(flags).map_err(libvirt::error)))
+        retry_busy(|| self.with(|p| p.create(flags).map_err(libvirt::error)))?;
+        self.connection().remove_pending();
+        Ok(())
     }
 
     /// `pool-destroy`: stop the pool (unmount, log out); data stays.

@@ -478,6 +478,13 @@ impl Pool {
             Ok(report) => Ok((vol, report)),
             Err(e) => match vol.delete(crate::DeleteMode::Normal) {
                 Ok(()) => Err(e.context(format!("volume {:?} was removed again", spec.name))),
+                Err(d) if d.kind() == ErrorKind::Connect => {
+                    self.connection().remove_later(self.uuid(), &spec.name);
+                    Err(e.context(format!(
+                        "volume {:?} will be removed when the connection is back",
+                        spec.name
+                    )))
+                }
                 Err(d) => {
                     Err(e.context(format!("volume {:?} could not be removed: {d}", spec.name)))
                 }
