@@ -16,6 +16,12 @@ use crate::spec::{PoolSpec, PoolType, VolumeSpec};
 use crate::units::Size;
 use crate::volume::Volume;
 
+/// libvirt's vol-create-from locks the source pool, then the target pool, so copies
+/// in opposite directions between two pools (or around a cycle of pools) deadlock
+/// the whole daemon (libvirt 9.0 here, and its current source). Copies across pools
+/// from this process therefore run one at a time; copies within a pool do not wait.
+static CROSS_POOL_COPY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A storage pool. Cheap to clone, `Send + Sync`. The handle is tied to the pool's
 /// UUID: after a reconnect it finds the pool again.
 #[derive(Clone)]
@@ -339,6 +345,12 @@ impl Pool {
         source: &Volume,
         flags: u32,
     ) -> Result<Volume> {
+        let source_pool = match source.pool_name() {
+            Some(n) => n.to_owned(),
+            None => source.pool()?.name().to_owned(),
+        };
+        let _one_at_a_time = (source_pool != self.name())
+            .then(|| CROSS_POOL_COPY.lock().unwrap_or_else(|e| e.into_inner()));
         source.with(|src| {
             self.create_checked(name, |p| StorageVol::create_xml_from(p, xml, src, flags))
         })
