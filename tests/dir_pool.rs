@@ -280,6 +280,57 @@ fn sparse_transfer_of_1gib_with_2mib_data() {
     assert!(allocated(&out) <= 3 << 20, "holes stayed holes in the file");
 }
 
+/// libvirt applies a stream hole to a file volume by seeking past it and truncating
+/// there: a sparse upload must neither shrink the volume nor leave old bytes where the
+/// file has holes.
+#[test]
+fn sparse_upload_keeps_size_and_writes_the_files_holes_as_zeros() {
+    let Some(live) = live("sparse_upload_keeps_size_and_writes_the_files_holes_as_zeros") else {
+        return;
+    };
+    let (pool, _cleanup, target) = dir_pool(&live, "sparse-keep");
+    let scratch = live.scratch("sparse-keep-files");
+    // 3.5 MiB: data in MiB 0 and 2, holes in MiB 1 and the last half MiB.
+    let src = scratch.path().join("src.img");
+    sparse_file(&src, 7 << 19, &[0, 2]);
+    let expect = |old_tail: u8| {
+        let mut want = std::fs::read(&src).unwrap();
+        want.resize(8 << 20, old_tail);
+        want
+    };
+    let sparse = TransferOptions::default().sparse(true);
+
+    // Into a volume full of old data: the holes overwrite it, the tail stays.
+    let old = pool
+        .create_volume(&VolumeSpec::new("old.raw", Size::mib(8)))
+        .unwrap();
+    old.upload_reader(
+        &vec![0xaa; 8 << 20][..],
+        8 << 20,
+        &TransferOptions::default(),
+    )
+    .unwrap();
+    old.upload_file(&src, &sparse).unwrap();
+    assert_eq!(old.info().unwrap().capacity, Size::mib(8));
+    assert!(std::fs::read(target.join("old.raw")).unwrap() == expect(0xaa));
+
+    // Into an empty volume, and into one created for the file: holes stay holes.
+    let empty = pool
+        .create_volume(&VolumeSpec::new("empty.raw", Size::mib(8)))
+        .unwrap();
+    let report = empty.upload_file(&src, &sparse).unwrap();
+    assert_eq!(report.data_bytes, 2 << 20);
+    let (fresh, _) = pool
+        .create_volume_from_file(&VolumeSpec::new("fresh.raw", Size::mib(8)), &src, &sparse)
+        .unwrap();
+    for vol in [&empty, &fresh] {
+        let info = vol.info().unwrap();
+        assert_eq!(info.capacity, Size::mib(8), "{}", vol.name());
+        assert!(info.allocation <= Size::mib(3), "{}: {info:?}", vol.name());
+        assert!(std::fs::read(target.join(vol.name())).unwrap() == expect(0));
+    }
+}
+
 #[test]
 fn cancelled_transfers_leave_nothing_behind() {
     let Some(live) = live("cancelled_transfers_leave_nothing_behind") else {

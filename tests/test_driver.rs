@@ -291,3 +291,33 @@ fn tutorial_disk_xml_parses() {
     pool.start().unwrap();
     pool.set_autostart(true).unwrap();
 }
+
+#[test]
+fn inventory_holds_while_other_threads_define_start_stop_and_undefine_pools() {
+    let (conn, _dir) = private_test_conn();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                n += 1;
+                let spec: PoolSpec = DirPool::new(format!("churn-{n}"), "/churn").into();
+                let pool = conn.define_pool(&spec).unwrap();
+                pool.start().unwrap();
+                pool.create_volume(&VolumeSpec::new("v", Size::mib(1)))
+                    .unwrap();
+                pool.destroy().unwrap();
+                pool.undefine().unwrap();
+            }
+        });
+        let outcomes: Vec<_> = (0..300)
+            .map(|_| conn.inventory(&InventoryOptions::default()))
+            .collect();
+        // Stop the churn before asserting, so a failure ends the test.
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for inventory in outcomes {
+            let inventory = inventory.unwrap();
+            assert!(inventory.pools.iter().any(|p| p.name == "default-pool"));
+        }
+    });
+}

@@ -12,7 +12,7 @@ use serde::Serialize;
 use virt::storage_vol::StorageVol;
 
 use crate::conn::Connection;
-use crate::error::Result;
+use crate::error::{ErrorKind, Result};
 use crate::libvirt;
 use crate::options::{PoolFilter, PoolState};
 use crate::pool::Pool;
@@ -108,7 +108,12 @@ impl Connection {
         let pools = self.list_pools(&PoolFilter::all())?;
         let mut entries = Vec::with_capacity(pools.len());
         for pool in &pools {
-            entries.push(pool_entry(pool, options)?);
+            match pool_entry(pool, options) {
+                Ok(entry) => entries.push(entry),
+                // Undefined by someone else since the listing: not part of the snapshot.
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(Inventory { pools: entries })
     }
@@ -136,7 +141,11 @@ fn pool_entry(pool: &Pool, options: &InventoryOptions) -> Result<PoolEntry> {
     let spec = pool.spec()?;
     let pool_type = spec.pool_type();
     let volumes = if options.volumes && info.state == PoolState::Running {
-        volume_entries(pool, pool_type, options)?
+        match volume_entries(pool, pool_type, options) {
+            // Stopped by someone else since its info was read.
+            Err(e) if e.kind() == ErrorKind::State => Vec::new(),
+            other => other?,
+        }
     } else {
         Vec::new()
     };
@@ -190,7 +199,7 @@ fn volume_chunk(
     for v in chunk {
         match volume_entry(v, key_is_path, formats) {
             Ok(e) => out.push(e),
-            Err(e) if e.kind() == crate::ErrorKind::NotFound => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
     }

@@ -18,6 +18,7 @@ use crate::libvirt;
 use crate::pipe::{self, Chunk};
 use crate::pool::Pool;
 use crate::spec::VolumeSpec;
+use crate::spec::VolumeType;
 use crate::units::Size;
 use crate::volume::Volume;
 
@@ -278,12 +279,28 @@ impl Volume {
     /// On failure or cancellation the volume may hold part of the file; the error says
     /// how much was written. To get all-or-nothing, create the volume with
     /// [`Pool::create_volume_from_file`], which removes it again.
+    ///
+    /// With `options.sparse`, the file's holes travel as stream holes only where the
+    /// volume is known to read as zeros (it has no allocation, or is a block device,
+    /// where libvirt writes holes as zeros): libvirt applies a hole to a file volume by
+    /// seeking past it, keeping the old bytes, and truncating the volume at its end.
+    /// Elsewhere holes are sent as zeros, so the volume always ends up holding the
+    /// file's bytes and keeps its size.
     pub fn upload_file(
         &self,
         path: impl AsRef<Path>,
         options: &TransferOptions,
     ) -> Result<TransferReport> {
-        let path = path.as_ref();
+        self.upload_file_to(path.as_ref(), options, false)
+    }
+
+    /// `upload_file`; `fresh` when the volume was just created (all zeros).
+    fn upload_file_to(
+        &self,
+        path: &Path,
+        options: &TransferOptions,
+        fresh: bool,
+    ) -> Result<TransferReport> {
         let file = File::open(path)
             .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
         let file_len = file
@@ -291,9 +308,25 @@ impl Volume {
             .map_err(|e| Error::io(format!("cannot stat {}", path.display()), e))?
             .len();
         let total = options.length.map_or(file_len, |l| l.min(file_len));
-        self.check_fits(options.offset, total)?;
-        self.send(total, options, |stream, done| {
-            upload_from_file(&file, stream, total, options, done)
+        let info = self.info()?;
+        let capacity = info.capacity.as_bytes();
+        self.check_fits(capacity, options.offset, total)?;
+        let block = info.volume_type == VolumeType::Block;
+        let holes = options.sparse && (fresh || block || info.allocation == Size::ZERO);
+        // A hole truncates a file volume at its end: close the stream with one that
+        // reaches the capacity, so the volume keeps its size.
+        let tail = if holes && !block {
+            capacity - options.offset - total
+        } else {
+            0
+        };
+        let plan = SendPlan {
+            file_bytes: total,
+            tail_hole: tail,
+            holes,
+        };
+        self.send(total + tail, holes, options, |stream, done| {
+            upload_from_file(&file, stream, &plan, options, done)
         })
     }
 
@@ -304,12 +337,12 @@ impl Volume {
         length: u64,
         options: &TransferOptions,
     ) -> Result<TransferReport> {
-        self.check_fits(options.offset, length)?;
+        self.check_fits(self.info()?.capacity.as_bytes(), options.offset, length)?;
         let plain = TransferOptions {
             sparse: false,
             ..options.clone()
         };
-        self.send(length, &plain, |stream, done| {
+        self.send(length, false, &plain, |stream, done| {
             let mut buf = vec![0u8; CHUNK_BYTES];
             while done.data_bytes < length {
                 let want = (length - done.data_bytes).min(buf.len() as u64) as usize;
@@ -331,8 +364,7 @@ impl Volume {
         })
     }
 
-    fn check_fits(&self, offset: u64, length: u64) -> Result<()> {
-        let capacity = self.info()?.capacity.as_bytes();
+    fn check_fits(&self, capacity: u64, offset: u64, length: u64) -> Result<()> {
         let end = offset.checked_add(length);
         if end.is_none_or(|end| end > capacity) {
             return Err(Error::invalid(
@@ -351,12 +383,13 @@ impl Volume {
     fn send(
         &self,
         total: u64,
+        holes: bool,
         options: &TransferOptions,
         body: impl FnOnce(&VolStream, &mut TransferReport) -> Result<()>,
     ) -> Result<TransferReport> {
         options.tick(0, total)?;
         let stream = VolStream::new(self)?;
-        let flags = upload_flags(options.sparse);
+        let flags = upload_flags(holes);
         self.with(|v| {
             v.upload(stream.raw(), options.offset, total, flags)
                 .map_err(libvirt::error)
@@ -474,7 +507,7 @@ impl Pool {
             spec.capacity = Size::try_bytes(len)?;
         }
         let vol = self.create_volume(&spec)?;
-        match vol.upload_file(path, options) {
+        match vol.upload_file_to(path, options, true) {
             Ok(report) => Ok((vol, report)),
             Err(e) => match vol.delete(crate::DeleteMode::Normal) {
                 Ok(()) => Err(e.context(format!("volume {:?} was removed again", spec.name))),
@@ -493,22 +526,36 @@ impl Pool {
     }
 }
 
+/// What an upload sends: the file's bytes, then (for a sparse stream into a file
+/// volume) a hole up to the volume's end; holes as holes or as zeros.
+struct SendPlan {
+    file_bytes: u64,
+    tail_hole: u64,
+    holes: bool,
+}
+
 /// Read the file on a second thread while this one sends to libvirt.
 fn upload_from_file(
     file: &File,
     stream: &VolStream,
-    total: u64,
+    plan: &SendPlan,
     options: &TransferOptions,
     done: &mut TransferReport,
 ) -> Result<()> {
     let (feed, drain) = pipe::queue(CHUNK_BYTES);
+    let total = plan.file_bytes + plan.tail_hole;
     std::thread::scope(|scope| {
-        let reader = scope.spawn(move || read_chunks(file, total, options.sparse, &feed));
-        let sent = send_chunks(stream, &drain, total, options, done);
+        let reader = scope.spawn(move || read_chunks(file, plan.file_bytes, options.sparse, &feed));
+        let sent = send_chunks(stream, &drain, total, plan.holes, options, done);
         // A reader blocked on a full queue sees it close and stops.
         drop(drain);
         sent.and(join(reader))
-    })
+    })?;
+    if plan.tail_hole > 0 {
+        stream.send_hole(plan.tail_hole)?;
+        done.hole_bytes += plan.tail_hole;
+    }
+    Ok(())
 }
 
 /// The file's data (and, when sparse, its holes) in order, as chunks.
@@ -556,21 +603,43 @@ fn send_chunks(
     stream: &VolStream,
     drain: &pipe::Drain,
     total: u64,
+    holes: bool,
     options: &TransferOptions,
     done: &mut TransferReport,
 ) -> Result<()> {
     while let Some(chunk) = drain.next() {
         match chunk {
-            Chunk::Hole { len, .. } => {
+            Chunk::Hole { len, .. } if holes => {
                 stream.send_hole(len)?;
                 done.hole_bytes += len;
             }
+            Chunk::Hole { len, .. } => send_zeros(stream, len, total, options, done)?,
             Chunk::Data { buf, len, .. } => {
                 stream.send_all(&buf[..len])?;
                 done.data_bytes += len as u64;
                 drain.recycle(buf);
             }
         }
+        options.tick(done.total(), total)?;
+    }
+    Ok(())
+}
+
+/// A hole sent as zeros, where a stream hole would not read back as zeros.
+fn send_zeros(
+    stream: &VolStream,
+    len: u64,
+    total: u64,
+    options: &TransferOptions,
+    done: &mut TransferReport,
+) -> Result<()> {
+    static ZEROS: [u8; CHUNK_BYTES] = [0; CHUNK_BYTES];
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(CHUNK_BYTES as u64) as usize;
+        stream.send_all(&ZEROS[..n])?;
+        done.data_bytes += n as u64;
+        left -= n as u64;
         options.tick(done.total(), total)?;
     }
     Ok(())
