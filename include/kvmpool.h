@@ -607,8 +607,11 @@ kvmpool_status kvmpool_size_parse(const char *text, uint64_t *bytes_out);
  * gluster volumes, iSCSI targets. `host` is the server to ask (NULL: none; needed by
  * netfs, iscsi, iscsi-direct and gluster), `port` its port (0: the protocol's
  * default), `initiator` the initiator IQN to log in as (NULL: none; iscsi-direct
- * needs one). Backends that cannot search (or find nothing) give an empty list or a
- * libvirt error, as libvirt decides.
+ * needs one). Backends that find nothing give an empty list; a type that cannot be
+ * searched gives KVMPOOL_ERR_UNSUPPORTED (libvirt's VIR_ERR_NO_SUPPORT) or, where
+ * libvirt reports it otherwise (a backend the daemon lacks, the test driver's dir),
+ * KVMPOOL_ERR_LIBVIRT; a type that needs a host searched without one gives
+ * KVMPOOL_ERR_INVALID_SPEC.
  *
  * On success writes an array of `*count_out` new source handles to `*sources_out`
  * (NULL when the count is 0); free the array and every handle in it with one call to
@@ -688,10 +691,13 @@ kvmpool_status kvmpool_pool_source_initiator(const kvmpool_pool_source *source,
 /**
  * A pool spec for this source, called `name`, with target `target` (NULL: the
  * default target of the pool type, as for the kvmpool_pool_spec_<type>()
- * constructors). Define it with kvmpool_pool_define(). On success writes a new spec
- * to `*spec_out` (free with kvmpool_pool_spec_free()); fails with
- * KVMPOOL_ERR_INVALID_SPEC when the source lacks what the pool type requires.
- * Thread-safe.
+ * constructors). `target` is not used by the types whose target is fixed (logical:
+ * /dev/<vg>; zfs: /dev/zvol/<pool>) or that have none (iscsi-direct, rbd, sheepdog,
+ * gluster). As with the constructors, the spec rules (an absolute target, a name
+ * libvirt takes) are checked by kvmpool_pool_spec_validate() and at define. Define
+ * it with kvmpool_pool_define(). On success writes a new spec to `*spec_out` (free
+ * with kvmpool_pool_spec_free()); fails with KVMPOOL_ERR_INVALID_SPEC when the
+ * source lacks what the pool type requires. Thread-safe.
  */
 kvmpool_status kvmpool_pool_source_to_spec(const kvmpool_pool_source *source,
                                            const char *name,
