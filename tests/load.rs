@@ -37,7 +37,7 @@ impl Rng {
 
 /// One thread's work: `ops` operations on `pools`, touching only its own volumes.
 fn worker(thread: usize, pools: &[Pool], ops: usize) -> Model {
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (thread as u64 + 1) * 0x1000_0001);
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ ((thread as u64 + 1) * 0x1000_0001));
     let mut model = Model::new();
     let mut next = 0;
     let payload = vec![thread as u8; 64 << 10];

@@ -344,6 +344,7 @@ impl Connection {
     /// first, so malformed documents never reach libvirt.
     pub fn define_pool_xml(&self, xml: &str) -> Result<Pool> {
         let spec = PoolSpec::from_xml(xml)?;
+        spec.validate()?;
         self.check_supported(&spec)?;
         self.refuse_existing(spec.name())?;
         self.define_pool_xml_checked(xml, spec.name())
@@ -371,6 +372,7 @@ impl Connection {
     /// Create and start a transient pool from XML (`pool-create file.xml`).
     pub fn create_pool_xml(&self, xml: &str, build: Option<crate::BuildMode>) -> Result<Pool> {
         let spec = PoolSpec::from_xml(xml)?;
+        spec.validate()?;
         self.check_supported(&spec)?;
         self.refuse_existing(spec.name())?;
         self.create_pool_xml_unchecked(xml, spec.name(), build)

@@ -273,7 +273,12 @@ impl Pool {
 
     /// The names of the pool's volumes, sorted.
     pub fn volume_names(&self) -> Result<Vec<String>> {
-        let mut names = self.with(|p| p.list_volumes().map_err(libvirt::error))?;
+        // Not virStoragePoolListVolumes: the virt crate reads at most 1024 names.
+        let vols = self.with(|p| p.list_all_volumes(0).map_err(libvirt::error))?;
+        let mut names = vols
+            .iter()
+            .map(|v| v.name().map_err(libvirt::error))
+            .collect::<Result<Vec<_>>>()?;
         names.sort();
         Ok(names)
     }
@@ -317,7 +322,9 @@ impl Pool {
     /// `vol-create file.xml`: create a volume from XML (parsed first).
     pub fn create_volume_xml(&self, xml: &str) -> Result<Volume> {
         let spec = VolumeSpec::from_xml(xml)?;
-        if self.pool_type()? == PoolType::Disk {
+        let ty = self.pool_type()?;
+        spec.validate_for(ty)?;
+        if ty == PoolType::Disk {
             self.check_partition_name(&spec.name)?;
         }
         self.create_checked(&spec.name, |p| StorageVol::create_xml(p, xml, 0))
@@ -369,41 +376,32 @@ impl Pool {
                 format!("pool {:?} already has a volume {name:?}", self.name()),
             ));
         }
-        let before = self.volume_names()?;
         let pool_name = self.name().to_owned();
         let created = self.with_generation(|p, generation| {
             let v = retry_busy(|| create(p).map_err(libvirt::error))?;
             Volume::from_virt(&self.inner.conn, v, Some(pool_name.clone()), generation)
         });
-        match created {
-            Ok(v) => Ok(v),
-            Err(e) => Err(self.remove_leftovers(&before, e)),
-        }
+        created.map_err(|e| self.remove_leftover(name, e))
     }
 
     /// After a failed create: delete volumes that appeared during it, and say so.
-    fn remove_leftovers(&self, before: &[String], err: Error) -> Error {
-        if err.kind() == ErrorKind::Connect || self.refresh().is_err() {
+    /// After a failed create, remove a volume called `name` if libvirt left one. Only
+    /// that name: other volumes that appeared meanwhile belong to other callers. When
+    /// libvirt refused the name as taken, the volume there is someone else's.
+    fn remove_leftover(&self, name: &str, err: Error) -> Error {
+        if matches!(err.kind(), ErrorKind::Connect | ErrorKind::AlreadyExists)
+            || self.refresh().is_err()
+        {
             return err;
         }
-        let Ok(after) = self.volume_names() else {
-            return err;
+        let note = match self.find_volume(name) {
+            Ok(Some(v)) => match v.delete(DeleteMode::Normal) {
+                Ok(()) => format!("removed the partly created volume {name:?}"),
+                Err(e) => format!("could not remove the partly created volume {name:?}: {e}"),
+            },
+            _ => return err,
         };
-        let mut notes = Vec::new();
-        for name in after.iter().filter(|n| !before.contains(n)) {
-            match self.volume(name).and_then(|v| v.delete(DeleteMode::Normal)) {
-                Ok(()) => notes.push(format!("removed the partly created volume {name:?}")),
-                Err(e) => notes.push(format!(
-                    "could not remove the partly created volume {name:?}: {e}"
-                )),
-            }
-        }
-        if notes.is_empty() {
-            err
-        } else {
-            let context = notes.join("; ");
-            Error::new(err.kind(), format!("{err} ({context})"))
-        }
+        err.context(note)
     }
 
     /// Disk pools name a new partition after the device and the next partition number,

@@ -242,7 +242,7 @@ impl PyPoolSpec {
 
     /// An iSCSI pool through the kernel initiator (`--source-host HOST --source-dev IQN`).
     #[staticmethod]
-    #[pyo3(signature = (name, host, iqn, target=None, *, port=None, initiator=None, auth_username=None, auth_secret_uuid=None, auth_secret_usage=None, uuid=None, mode=None, owner=None, group=None, label=None))]
+    #[pyo3(signature = (name, host, iqn, target=None, *, port=None, initiator=None, vendor=None, product=None, auth_username=None, auth_secret_uuid=None, auth_secret_usage=None, uuid=None, mode=None, owner=None, group=None, label=None))]
     #[allow(clippy::too_many_arguments)]
     fn iscsi(
         name: String,
@@ -251,6 +251,8 @@ impl PyPoolSpec {
         target: Option<String>,
         port: Option<u16>,
         initiator: Option<String>,
+        vendor: Option<String>,
+        product: Option<String>,
         auth_username: Option<String>,
         auth_secret_uuid: Option<&str>,
         auth_secret_usage: Option<String>,
@@ -268,6 +270,8 @@ impl PyPoolSpec {
         );
         let mut p = core::IscsiPool::new(name, self::host(host, port), iqn).target(t);
         p.initiator = initiator;
+        p.vendor = vendor;
+        p.product = product;
         p.auth = auth(
             core::AuthType::Chap,
             auth_username,

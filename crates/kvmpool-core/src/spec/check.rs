@@ -171,12 +171,33 @@ pub fn wwn(field: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// A SCSI host as libvirt names it (`host0`, `scsi_host5`): libvirt reads the number
+/// out of the name and writes the name back unescaped, so nothing else may pass.
+pub(crate) fn scsi_host(field: &str, name: &str) -> Result<()> {
+    let digits = name
+        .strip_prefix("scsi_host")
+        .or_else(|| name.strip_prefix("host"))
+        .unwrap_or("");
+    if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::invalid(
+            field,
+            format!("{name:?} is not a SCSI host name (hostN or scsi_hostN)"),
+        ));
+    }
+    Ok(())
+}
+
+/// Control characters, and U+FFFE/U+FFFF, which XML 1.0 cannot carry.
 fn no_control_chars(field: &str, value: &str) -> Result<()> {
-    if let Some(c) = value.chars().find(|c| c.is_control()) {
+    if let Some(c) = value
+        .chars()
+        .find(|&c| c.is_control() || c == '\u{fffe}' || c == '\u{ffff}')
+    {
         let what = match c {
             '\0' => "a NUL byte".to_string(),
             '\n' => "a newline".to_string(),
-            other => format!("the control character {:?}", other),
+            other if other.is_control() => format!("the control character {other:?}"),
+            other => format!("{other:?}, which XML cannot carry"),
         };
         return Err(Error::invalid(
             field,

@@ -223,7 +223,7 @@ impl Adapter {
     pub(crate) fn validate(&self, field: &str) -> Result<()> {
         match self {
             Adapter::ScsiHost { name } | Adapter::LegacyScsiHost { name } => {
-                check::text(&format!("{field}.name"), name)
+                check::scsi_host(&format!("{field}.name"), name)
             }
             Adapter::ScsiHostByParent { .. } => Ok(()),
             Adapter::FcHost(fc) => {
@@ -252,7 +252,7 @@ impl Adapter {
                     check::wwn(&format!("{field}.parent_fabric_wwn"), f)?;
                 }
                 if let Some(p) = &fc.parent {
-                    check::text(&format!("{field}.parent"), p)?;
+                    check::scsi_host(&format!("{field}.parent"), p)?;
                 }
                 Ok(())
             }

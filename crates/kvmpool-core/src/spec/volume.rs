@@ -427,12 +427,7 @@ impl VolumeSpec {
                 s.secret.validate(&format!("encryption.secret[{i}]"))?;
             }
         }
-        if self.capacity == Size::ZERO && self.backing_store.is_none() {
-            return Err(Error::invalid(
-                "capacity",
-                "must be more than 0 (or give a backing store to take its capacity)",
-            ));
-        }
+        // A capacity of 0 is allowed, as libvirt allows it (an empty volume).
         Ok(())
     }
 
@@ -511,7 +506,6 @@ mod tests {
         let cases: Vec<(VolumeSpec, &str)> = vec![
             (VolumeSpec::new("", Size::gib(1)), "name"),
             (VolumeSpec::new("a/b", Size::gib(1)), "name"),
-            (VolumeSpec::new("v", Size::ZERO), "capacity"),
             (
                 VolumeSpec::new("v", Size::gib(1)).allocation(Size::gib(2)),
                 "allocation",

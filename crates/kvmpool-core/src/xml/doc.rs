@@ -20,6 +20,12 @@ pub(crate) const MAX_DOCUMENT_BYTES: usize = 1 << 20;
 pub(crate) const MAX_DEPTH: usize = 64;
 /// Longest attribute value or text accepted (PATH_MAX is 4096).
 pub(crate) const MAX_VALUE_BYTES: usize = 64 << 10;
+/// Most elements accepted: a pool of a thousand devices or hosts fits many times over,
+/// while memory stays a small multiple of the 1 MiB input.
+pub(crate) const MAX_ELEMENTS: usize = 16 << 10;
+/// Most attributes on one element (libvirt's have at most 7); bounds the duplicate
+/// check, which compares each attribute with the ones before it.
+pub(crate) const MAX_ATTRIBUTES: usize = 64;
 
 const NONE: u32 = u32::MAX;
 
@@ -104,8 +110,9 @@ impl<'a> Doc<'a> {
                 Event::Text(text) => doc.push_text(&stack, text.xml10_content(), at)?,
                 Event::CData(data) => doc.push_text(&stack, data.xml10_content(), at)?,
                 Event::GeneralRef(reference) => {
-                    let resolved = resolve_reference(&reference, at)?;
-                    doc.push_text(&stack, Cow::Owned(resolved), at)?;
+                    let mut utf8 = [0u8; 4];
+                    let resolved = resolve_reference(&reference, &mut utf8, at)?;
+                    doc.append_text(&stack, resolved, at)?;
                 }
                 Event::DocType(_) => {
                     return Err(Error::invalid(
@@ -141,12 +148,31 @@ impl<'a> Doc<'a> {
         at: u64,
     ) -> Result<u32> {
         let index = self.els.len() as u32;
+        if self.els.len() >= MAX_ELEMENTS {
+            return Err(Error::invalid(
+                "xml",
+                format!("more than {MAX_ELEMENTS} elements at byte {at}"),
+            ));
+        }
         let name = borrow_from(input, start.name().as_ref());
         let first_attr = self.attrs.len() as u32;
-        for attr in start.attributes() {
+        // Duplicates are checked below, within the attribute limit.
+        for attr in start.attributes().with_checks(false) {
             let attr = attr.map_err(|e| {
                 Error::invalid("xml", format!("malformed attribute at byte {at}: {e}"))
             })?;
+            if self.attrs.len() - first_attr as usize >= MAX_ATTRIBUTES {
+                return Err(Error::invalid(
+                    "xml",
+                    format!("more than {MAX_ATTRIBUTES} attributes on <{name}> at byte {at}"),
+                ));
+            }
+            if attr.value.contains('<') {
+                return Err(Error::invalid(
+                    "xml",
+                    format!("'<' in an attribute value of <{name}> at byte {at}"),
+                ));
+            }
             let key = borrow_from(input, attr.key.as_ref());
             if self.attrs[first_attr as usize..]
                 .iter()
@@ -221,6 +247,21 @@ impl<'a> Doc<'a> {
         Ok(())
     }
 
+    /// Add a short piece of text (a resolved reference) to the open element.
+    fn append_text(&mut self, stack: &[u32], text: &str, at: u64) -> Result<()> {
+        let Some(&open) = stack.last() else {
+            return self.push_text(stack, Cow::Owned(text.to_owned()), at);
+        };
+        let el = &mut self.els[open as usize];
+        let len = el.text.as_deref().map_or(0, str::len);
+        check_len(len + text.len(), at)?;
+        match &mut el.text {
+            None => el.text = Some(Cow::Owned(text.to_owned())),
+            Some(prev) => prev.to_mut().push_str(text),
+        }
+        Ok(())
+    }
+
     /// Whitespace around child elements is layout, not content.
     fn drop_indentation(&mut self, i: u32) {
         let el = &mut self.els[i as usize];
@@ -231,9 +272,14 @@ impl<'a> Doc<'a> {
 
     /// The children of element `i`, in order.
     pub fn children(&self, i: u32) -> Children<'_, 'a> {
+        self.siblings_from(self.els[i as usize].first_child)
+    }
+
+    /// Element `first` (a child index, or none) and the siblings after it.
+    pub fn siblings_from(&self, first: u32) -> Children<'_, 'a> {
         Children {
             doc: self,
-            next: self.els[i as usize].first_child,
+            next: first,
         }
     }
 
@@ -359,16 +405,20 @@ fn check_len(len: usize, at: u64) -> Result<()> {
     Ok(())
 }
 
-fn resolve_reference(reference: &BytesRef<'_>, at: u64) -> Result<String> {
+/// The text a reference stands for, without allocating (`utf8` holds a character).
+fn resolve_reference<'b>(
+    reference: &BytesRef<'_>,
+    utf8: &'b mut [u8; 4],
+    at: u64,
+) -> Result<&'b str> {
     if reference.is_char_ref() {
         let c = reference.resolve_char_ref().ok().flatten().ok_or_else(|| {
             Error::invalid("xml", format!("invalid character reference at byte {at}"))
         })?;
-        return Ok(c.to_string());
+        return Ok(c.encode_utf8(utf8));
     }
     let name = reference.xml10_content();
     resolve_predefined_entity(&name)
-        .map(str::to_owned)
         .ok_or_else(|| Error::invalid("xml", format!("unknown entity &{name}; at byte {at}")))
 }
 

@@ -35,6 +35,11 @@ impl<'a, 'c> Cursor<'a, 'c> {
         }
     }
 
+    /// An invalid-spec error about this element itself.
+    pub fn invalid_here(&self, reason: impl std::fmt::Display) -> Error {
+        Error::invalid(self.path.as_str(), reason)
+    }
+
     /// An invalid-spec error about `name` (attribute or child) of this element.
     pub fn invalid(&self, name: &str, reason: impl std::fmt::Display) -> Error {
         Error::invalid(self.field(name), reason)
@@ -140,15 +145,36 @@ impl<'a, 'c> Cursor<'a, 'c> {
         mut f: impl FnMut(&mut Cursor<'a, '_>) -> Result<T>,
     ) -> Result<Vec<T>> {
         let mut out = Vec::new();
-        while let Some(i) = self.find(name) {
+        // Resume after the last match: one pass over the children, however many match.
+        let mut from = self.doc.els[self.node as usize].first_child;
+        while let Some(i) = self.find_from(from, name) {
+            from = self.doc.els[i as usize].next_sibling;
             out.push(self.visit(i, name, Some(out.len()), &mut f)?);
         }
         Ok(out)
     }
 
-    /// Take `<name>text</name>`.
+    /// Visit every child element not taken yet, in order, whatever its name.
+    pub fn each_child(
+        &mut self,
+        mut f: impl FnMut(&mut Cursor<'a, '_>, &str) -> Result<()>,
+    ) -> Result<()> {
+        let pending: Vec<u32> = self
+            .doc
+            .children(self.node)
+            .filter(|&c| !self.doc.els[c as usize].taken)
+            .collect();
+        for i in pending {
+            let name = self.doc.els[i as usize].name.clone();
+            self.visit(i, &name, None, |c| f(c, &name))?;
+        }
+        Ok(())
+    }
+
+    /// Take `<name>text</name>`; an empty element gives an empty string, so that
+    /// validation sees the value that was written.
     pub fn child_text(&mut self, name: &str) -> Result<Option<String>> {
-        Ok(self.child(name, |c| Ok(c.text()))?.flatten())
+        self.child(name, |c| Ok(c.text().unwrap_or_default()))
     }
 
     /// Take `<name attr='value'/>`.
@@ -161,19 +187,9 @@ impl<'a, 'c> Cursor<'a, 'c> {
         self.child(name, |c| {
             let unit = c.attr("unit");
             let text = c.doc.els[c.node as usize].text.take().unwrap_or_default();
-            Size::parse_scaled(&text, unit.as_deref()).map_err(|e| {
-                Error::invalid(c.path.as_str(), e.message().trim_start_matches("size: "))
-            })
+            Size::parse_scaled(&text, unit.as_deref())
+                .map_err(|e| c.invalid_here(e.message().trim_start_matches("size: ")))
         })
-    }
-
-    /// Names of the element children not taken yet, in order.
-    pub fn remaining_children(&self) -> Vec<String> {
-        self.doc
-            .children(self.node)
-            .filter(|&c| !self.doc.els[c as usize].taken)
-            .map(|c| self.doc.els[c as usize].name.to_string())
-            .collect()
     }
 
     /// What is left of the element, owned, or `None` when everything was understood.
@@ -182,7 +198,12 @@ impl<'a, 'c> Cursor<'a, 'c> {
     }
 
     fn find(&self, name: &str) -> Option<u32> {
-        self.doc.children(self.node).find(|&c| {
+        self.find_from(self.doc.els[self.node as usize].first_child, name)
+    }
+
+    /// The first child not taken called `name`, from child `from` on.
+    fn find_from(&self, from: u32, name: &str) -> Option<u32> {
+        self.doc.siblings_from(from).find(|&c| {
             let el = &self.doc.els[c as usize];
             !el.taken && el.name == name
         })

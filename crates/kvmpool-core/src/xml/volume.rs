@@ -121,13 +121,16 @@ fn read_target(t: &mut Cursor<'_, '_>, v: &mut VolumeSpec) -> Result<()> {
     v.cluster_size = t.child_size("clusterSize")?;
     v.features = t.child("features", |f| {
         let mut features = Vec::new();
-        for name in f.remaining_children() {
+        f.each_child(|c, name| {
             let feature: VolumeFeature = name
                 .parse()
-                .map_err(|e| f.invalid(&name, format!("unsupported feature: {e}")))?;
-            f.child(&name, |_| Ok(()))?;
-            features.push(feature);
-        }
+                .map_err(|e| c.invalid_here(format!("unsupported feature: {e}")))?;
+            // libvirt keeps features in a bitmap: a repeated one counts once.
+            if !features.contains(&feature) {
+                features.push(feature);
+            }
+            Ok(())
+        })?;
         Ok(features)
     })?;
     // libvirt: a volume with features is at least qcow2 1.1.

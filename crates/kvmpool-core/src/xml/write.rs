@@ -350,7 +350,21 @@ fn push_attr(out: &mut String, name: &str, value: &str) {
     out.push(' ');
     out.push_str(name);
     out.push_str("='");
-    out.push_str(&escape(value));
+    let escaped = escape(value);
+    // A parser turns a raw tab, newline or carriage return in an attribute into a
+    // space: written as references they come back as they were.
+    if escaped.contains(['\t', '\n', '\r']) {
+        for c in escaped.chars() {
+            match c {
+                '\t' => out.push_str("&#9;"),
+                '\n' => out.push_str("&#10;"),
+                '\r' => out.push_str("&#13;"),
+                c => out.push(c),
+            }
+        }
+    } else {
+        out.push_str(&escaped);
+    }
     out.push('\'');
 }
 

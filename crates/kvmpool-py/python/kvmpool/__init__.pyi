@@ -169,6 +169,7 @@ class PoolSpec:
     def iscsi(
         name: str, host: str, iqn: str, target: Optional[str] = None, *,
         port: Optional[int] = None, initiator: Optional[str] = None,
+        vendor: Optional[str] = None, product: Optional[str] = None,
         auth_username: Optional[str] = None, auth_secret_uuid: Optional[str] = None,
         auth_secret_usage: Optional[str] = None, uuid: Optional[str] = None,
         mode: Optional[int] = None, owner: Optional[int] = None, group: Optional[int] = None,
