@@ -31,10 +31,10 @@ C_LIBS := -Ltarget/debug -lkvmpool -Wl,-rpath,$(CURDIR)/target/debug -lpthread
 PROPTEST_CASES ?=
 # What `make test` runs, in order, with the environment up. Through a variable, not
 # $(MAKE) itself, so that `make -n test` only prints (make runs $(MAKE) lines even then).
-SUITES := lint unit header-check python-test c-test bench-build
+SUITES := lint unit header-check python-test c-test c-valgrind bench-build
 SUBMAKE = $(MAKE) --no-print-directory
 
-.PHONY: help tour test lint unit header header-check python python-test c-build c-test \
+.PHONY: help tour test lint unit header header-check python python-test c-build c-test c-valgrind \
         bench-build bench soak install env-up env-down clean
 
 help: ## List the targets
@@ -118,6 +118,10 @@ c-test: ## Build the C library and every tests/c/*.c with ASan and UBSan, run ea
 	  else echo "FAILED: $$bin"; failed="$$failed $$(basename $$bin)"; fi; \
 	done; \
 	[ -z "$$failed" ] || { echo "c-test: failed:$$failed"; exit 1; }
+
+c-valgrind: ## Every tests/c/*.c once under valgrind (no sanitizers): no leaks, no memory errors
+	@$(SUBMAKE) c-build
+	KVMPOOL_VALGRIND_NO_BUILD=1 CC=$(CC) sh tests/c/valgrind.sh
 
 bench-build: ## Compile the benches (`make bench` runs them; `make test` never does)
 	$(CARGO) bench --no-run --locked
