@@ -2,59 +2,11 @@
 //! (the floor). Run with `cargo bench --bench xml`; `benches/run.sh` folds the numbers
 //! into benches/results/latest.md.
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use common::{corpus, tokenize, typed};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use kvmpool::{PoolSpec, VolumeSpec};
-use quick_xml::events::Event;
-use quick_xml::Reader;
-
-fn corpus() -> Vec<(bool, String)> {
-    let dir = std::env::var("KVMPOOL_XML_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/libvirt-xml-corpus")
-        });
-    let mut docs = Vec::new();
-    for (sub, is_pool) in [
-        ("pool-in", true),
-        ("pool-out", true),
-        ("vol-in", false),
-        ("vol-out", false),
-    ] {
-        let mut files: Vec<_> = std::fs::read_dir(dir.join(sub))
-            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-            .map(|e| e.unwrap().path())
-            .collect();
-        files.sort();
-        for f in files {
-            docs.push((is_pool, std::fs::read_to_string(f).unwrap()));
-        }
-    }
-    docs
-}
-
-fn tokenize(doc: &str) -> usize {
-    let mut reader = Reader::from_str(doc);
-    let mut n = 0;
-    loop {
-        match reader.read_event().unwrap() {
-            Event::Eof => return n,
-            Event::Start(e) | Event::Empty(e) => {
-                n += e.attributes().count();
-            }
-            _ => n += 1,
-        }
-    }
-}
-
-fn typed(is_pool: bool, doc: &str) -> usize {
-    if is_pool {
-        PoolSpec::from_xml(doc).unwrap().to_xml().len()
-    } else {
-        VolumeSpec::from_xml(doc).unwrap().to_xml().len()
-    }
-}
 
 fn bench(c: &mut Criterion) {
     let docs = corpus();

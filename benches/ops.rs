@@ -1,0 +1,195 @@
+//! kvmpool's side of `make bench`: one operation per run, timed in process, printed as a
+//! JSON line. `benches/compare.py` runs it between the competitors (virsh,
+//! libvirt-python, cp) so that every figure comes from the same run on the same data.
+//!
+//! Opening the connection is not timed (a library user opens it once); looking the
+//! pool and volume up is, since virsh and libvirt-python pay for that too.
+//!
+//! ```text
+//! ops upload|download URI POOL VOL FILE [--sparse]
+//! ops inventory URI POOL details|formats|inventory
+//! ops create-delete URI POOL COUNT THREADS PREFIX
+//! ops calls URI POOL VOL COUNT
+//! ops xml REPEAT typed|tokenize
+//! ```
+
+mod common;
+
+use std::error::Error;
+use std::time::Instant;
+
+use kvmpool::{
+    Connection, DeleteMode, InventoryOptions, Pool, Size, TransferOptions, VolumeFormat, VolumeSpec,
+};
+use serde_json::{json, Value};
+
+type Outcome = Result<(), Box<dyn Error>>;
+
+const USAGE: &str = "usage: ops upload|download URI POOL VOL FILE [--sparse]
+       ops inventory URI POOL details|formats|inventory
+       ops create-delete URI POOL COUNT THREADS PREFIX
+       ops calls URI POOL VOL COUNT
+       ops xml REPEAT typed|tokenize
+(`make bench` runs it through benches/run.sh)";
+
+fn main() {
+    // `cargo bench` passes `--bench`; a bare `cargo bench` should not fail here.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    if args.is_empty() {
+        println!("{USAGE}");
+        return;
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    if let Err(e) = run(&args) {
+        eprintln!("ops {}: {e}", args.join(" "));
+        std::process::exit(1);
+    }
+}
+
+fn run(args: &[&str]) -> Outcome {
+    match args {
+        ["upload" | "download", uri, pool, vol, file] => {
+            transfer(args[0], uri, pool, vol, file, false)
+        }
+        ["upload" | "download", uri, pool, vol, file, "--sparse"] => {
+            transfer(args[0], uri, pool, vol, file, true)
+        }
+        ["inventory", uri, pool, mode] => inventory(uri, pool, mode),
+        ["create-delete", uri, pool, count, threads, prefix] => {
+            create_delete(uri, pool, count.parse()?, threads.parse()?, prefix)
+        }
+        ["calls", uri, pool, vol, count] => calls(uri, pool, vol, count.parse()?),
+        ["xml", repeat, mode] => xml(repeat.parse()?, mode),
+        _ => Err(USAGE.into()),
+    }
+}
+
+fn emit(mut line: Value, ms: f64) {
+    line["impl"] = "kvmpool-rust".into();
+    line["ms"] = ms.into();
+    println!("{line}");
+}
+
+fn ms_since(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
+}
+
+fn transfer(op: &str, uri: &str, pool: &str, vol: &str, file: &str, sparse: bool) -> Outcome {
+    let conn = Connection::open(uri)?;
+    let options = TransferOptions::default().sparse(sparse);
+    let t = Instant::now();
+    let volume = conn.pool(pool)?.volume(vol)?;
+    let report = if op == "upload" {
+        volume.upload_file(file, &options)?
+    } else {
+        volume.download_file(file, &options)?
+    };
+    let line = json!({"op": op, "sparse": sparse, "data_bytes": report.data_bytes,
+                      "hole_bytes": report.hole_bytes});
+    emit(line, ms_since(t));
+    Ok(())
+}
+
+fn inventory(uri: &str, pool: &str, mode: &str) -> Outcome {
+    let conn = Connection::open(uri)?;
+    let t = Instant::now();
+    let volumes = match mode {
+        "details" => conn.pool(pool)?.volume_details(false)?.len(),
+        "formats" => conn.pool(pool)?.volume_details(true)?.len(),
+        "inventory" => {
+            let inv = conn.inventory(&InventoryOptions::default())?;
+            inv.pools.iter().map(|p| p.volumes.len()).sum()
+        }
+        _ => return Err(format!("unknown inventory mode {mode:?}").into()),
+    };
+    emit(
+        json!({"op": "inventory", "mode": mode, "volumes": volumes}),
+        ms_since(t),
+    );
+    Ok(())
+}
+
+/// Create `count` 1 MiB qcow2 volumes, then delete them, each phase split over
+/// `threads` threads sharing one connection.
+fn create_delete(uri: &str, pool: &str, count: usize, threads: usize, prefix: &str) -> Outcome {
+    let conn = Connection::open(uri)?;
+    let pool = conn.pool(pool)?;
+    let names: Vec<String> = (0..count)
+        .map(|i| format!("{prefix}{i:05}.qcow2"))
+        .collect();
+    let t = Instant::now();
+    on_threads(&names, threads, |name| {
+        let spec = VolumeSpec::new(name, Size::mib(1)).format(VolumeFormat::Qcow2);
+        pool.create_volume(&spec).map(drop)
+    })?;
+    let create_ms = ms_since(t);
+    let t = Instant::now();
+    on_threads(&names, threads, |name| {
+        pool.volume(name)?.delete(DeleteMode::Normal)
+    })?;
+    let delete_ms = ms_since(t);
+    let line = json!({"op": "create-delete", "count": count, "threads": threads,
+                      "create_ms": create_ms, "delete_ms": delete_ms});
+    emit(line, create_ms + delete_ms);
+    Ok(())
+}
+
+fn on_threads(
+    names: &[String],
+    threads: usize,
+    work: impl Fn(&str) -> kvmpool::Result<()> + Sync,
+) -> kvmpool::Result<()> {
+    let per_thread = names.len().div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = names
+            .chunks(per_thread)
+            .map(|chunk| scope.spawn(|| chunk.iter().try_for_each(|n| work(n))))
+            .collect();
+        workers
+            .into_iter()
+            .try_for_each(|w| w.join().expect("bench worker panicked"))
+    })
+}
+
+/// The Rust floor under the Python call-overhead comparison.
+fn calls(uri: &str, pool: &str, vol: &str, count: usize) -> Outcome {
+    let conn = Connection::open(uri)?;
+    let pool: Pool = conn.pool(pool)?;
+    // test:///default starts empty in every process
+    let volume = match pool.find_volume(vol)? {
+        Some(v) => v,
+        None => pool.create_volume(&VolumeSpec::new(vol, Size::mib(1)))?,
+    };
+    let t = Instant::now();
+    for _ in 0..count {
+        pool.info()?;
+    }
+    emit(json!({"op": "pool.info", "count": count}), ms_since(t));
+    let t = Instant::now();
+    for _ in 0..count {
+        volume.info()?;
+    }
+    emit(json!({"op": "vol.info", "count": count}), ms_since(t));
+    Ok(())
+}
+
+fn xml(repeat: usize, mode: &str) -> Outcome {
+    let docs = common::corpus();
+    let pass: fn(&[(bool, String)]) -> usize = match mode {
+        "typed" => |docs| docs.iter().map(|(p, d)| common::typed(*p, d)).sum(),
+        "tokenize" => |docs| docs.iter().map(|(_, d)| common::tokenize(d)).sum(),
+        _ => return Err(format!("unknown xml mode {mode:?}").into()),
+    };
+    let t = Instant::now();
+    let mut check = 0usize;
+    for _ in 0..repeat {
+        check = check.wrapping_add(std::hint::black_box(pass(&docs)));
+    }
+    let line = json!({"op": "xml", "mode": mode, "docs": docs.len(), "repeat": repeat,
+                      "corpus": common::corpus_dir(), "check": check});
+    emit(line, ms_since(t));
+    Ok(())
+}
