@@ -314,6 +314,23 @@ fn sparse_upload_keeps_size_and_writes_the_files_holes_as_zeros() {
     assert_eq!(old.info().unwrap().capacity, Size::mib(8));
     assert!(std::fs::read(target.join("old.raw")).unwrap() == expect(0xaa));
 
+    // A preallocated volume (libvirt will not shrink it): holes go as zeros.
+    let whole = scratch.path().join("whole.img");
+    sparse_file(&whole, 8 << 20, &[0, 2]);
+    let full = pool
+        .create_volume(&VolumeSpec::new("full.raw", Size::mib(8)).allocation(Size::mib(8)))
+        .unwrap();
+    full.upload_reader(
+        &vec![0xbb; 8 << 20][..],
+        8 << 20,
+        &TransferOptions::default(),
+    )
+    .unwrap();
+    let report = full.upload_file(&whole, &sparse).unwrap();
+    assert_eq!((report.data_bytes, report.hole_bytes), (8 << 20, 0));
+    assert_eq!(full.info().unwrap().capacity, Size::mib(8));
+    assert!(std::fs::read(target.join("full.raw")).unwrap() == std::fs::read(&whole).unwrap());
+
     // Into an empty volume, and into one created for the file: holes stay holes.
     let empty = pool
         .create_volume(&VolumeSpec::new("empty.raw", Size::mib(8)))

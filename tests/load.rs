@@ -116,6 +116,7 @@ fn worker(thread: usize, pools: &[Pool], ops: usize) -> Model {
 fn run_load(pools: &[Pool]) {
     let ops = ops_per_thread();
     let started = std::time::Instant::now();
+    let _watchdog = watchdog(std::time::Duration::from_secs(60 + ops as u64));
     let models: Vec<Model> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..THREADS)
             .map(|t| scope.spawn(move || worker(t, pools, ops)))
@@ -144,6 +145,19 @@ fn run_load(pools: &[Pool]) {
         started.elapsed().as_secs_f64(),
         expected.len()
     );
+}
+
+/// Ends the test process when the load runs past `limit`: a hang (a libvirt call that
+/// never returns) must fail the run, not stall it. Disarmed when dropped.
+fn watchdog(limit: std::time::Duration) -> std::sync::mpsc::Sender<()> {
+    let (done, wait) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(limit) {
+            eprintln!("load: no end after {limit:?}: a call hangs; failing the run");
+            std::process::exit(101);
+        }
+    });
+    done
 }
 
 fn dir_pool(conn: &Connection, live: &Live, prefix: &str) -> (Pool, PoolCleanup) {

@@ -176,6 +176,20 @@ impl Connection {
         }
     }
 
+    /// A new connection for one transfer's stream, shared with nothing else.
+    pub(crate) fn open_transfer_link(&self) -> Result<Connect> {
+        self.open_link()
+    }
+
+    /// True for libvirt's test driver, which runs inside this process (`test://`):
+    /// every connection to a `test://` file is a host of its own.
+    pub(crate) fn is_in_process(&self) -> bool {
+        self.inner
+            .uri
+            .as_deref()
+            .is_some_and(|u| u.starts_with("test:"))
+    }
+
     /// Open a new libvirt link, holding the event loop if libvirt will use it.
     fn open_link(&self) -> Result<Connect> {
         let guard = events::loop_guard_if_registered()?;

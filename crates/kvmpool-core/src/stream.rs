@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use virt::connect::Connect;
+use virt::storage_vol::StorageVol;
 use virt::stream::Stream;
 use virt::sys;
 
@@ -141,8 +143,15 @@ impl TransferReport {
 
 /// A libvirt stream with the sparse calls the `virt` crate does not wrap. Aborts on
 /// drop unless finished, so an error part-way never leaves the daemon waiting.
+/// A stream and, for daemons, the connection it runs on. libvirt's client shares a
+/// connection's socket between a stream and other threads' calls, and under load both
+/// sides can end up waiting forever (libvirt 9.0: the daemon idle, nothing queued in
+/// the socket, one thread in virStreamSend, one waiting for a reply). A transfer
+/// therefore gets a connection of its own, used by no other thread. The stream is
+/// declared first so that it is finished or aborted before its connection closes.
 struct VolStream {
     stream: Option<Stream>,
+    _link: Option<Connect>,
 }
 
 enum Received {
@@ -152,13 +161,48 @@ enum Received {
 }
 
 impl VolStream {
-    fn new(vol: &Volume) -> Result<VolStream> {
-        vol.connection().run(|c, _| {
-            let stream = Stream::new(c, 0).map_err(libvirt::error)?;
-            Ok(VolStream {
-                stream: Some(stream),
-            })
+    /// A stream on `vol`, started with `start` (virStorageVolUpload or Download).
+    fn open(
+        vol: &Volume,
+        start: impl FnOnce(&StorageVol, &Stream) -> Result<()>,
+    ) -> Result<VolStream> {
+        if !vol.connection().is_in_process() {
+            let link = vol.connection().open_transfer_link()?;
+            let on_link = link
+                .lookup_storage_vol_by_key(vol.key())
+                .map_err(libvirt::error)
+                .and_then(|v| {
+                    let stream = Stream::new(&link, 0).map_err(libvirt::error)?;
+                    start(&v, &stream).map(|()| stream)
+                });
+            return match on_link {
+                Ok(stream) => Ok(VolStream {
+                    stream: Some(stream),
+                    _link: Some(link),
+                }),
+                Err(e) if !link.is_alive().unwrap_or(false) => Err(e
+                    .with_kind(ErrorKind::Connect)
+                    .context("the connection to libvirt was lost")),
+                Err(e) => Err(e),
+            };
+        }
+        // The test driver runs in this process: no socket to share, and a second
+        // connection to a test:// file would be a second, separate host.
+        let stream = vol
+            .connection()
+            .run(|c, _| Stream::new(c, 0).map_err(libvirt::error))?;
+        vol.with(|v| start(v, &stream))?;
+        Ok(VolStream {
+            stream: Some(stream),
+            _link: None,
         })
+    }
+
+    /// True when the transfer's own connection is gone.
+    fn link_lost(&self) -> bool {
+        self._link
+            .as_ref()
+            .is_some_and(|l| !l.is_alive().unwrap_or(false))
     }
 
     fn raw(&self) -> &Stream {
@@ -226,7 +270,7 @@ impl VolStream {
         }
     }
 
-    fn finish(mut self) -> Result<()> {
+    fn finish(&mut self) -> Result<()> {
         let stream = self.stream.take().expect("finish called once");
         stream.finish().map_err(libvirt::error)
     }
@@ -284,8 +328,8 @@ impl Volume {
     /// volume is known to read as zeros (it has no allocation, or is a block device,
     /// where libvirt writes holes as zeros): libvirt applies a hole to a file volume by
     /// seeking past it, keeping the old bytes, and truncating the volume at its end.
-    /// Elsewhere holes are sent as zeros, so the volume always ends up holding the
-    /// file's bytes and keeps its size.
+    /// Elsewhere holes are sent as zeros (a preallocated volume stays allocated), so
+    /// the volume always ends up holding the file's bytes and keeps its size.
     pub fn upload_file(
         &self,
         path: impl AsRef<Path>,
@@ -388,16 +432,15 @@ impl Volume {
         body: impl FnOnce(&VolStream, &mut TransferReport) -> Result<()>,
     ) -> Result<TransferReport> {
         options.tick(0, total)?;
-        let stream = VolStream::new(self)?;
         let flags = upload_flags(holes);
-        self.with(|v| {
-            v.upload(stream.raw(), options.offset, total, flags)
+        let mut stream = VolStream::open(self, |v, s| {
+            v.upload(s, options.offset, total, flags)
                 .map_err(libvirt::error)
         })?;
         let mut done = TransferReport::default();
         let outcome = body(&stream, &mut done).and_then(|()| stream.finish());
         outcome.map(|()| done).map_err(|e| {
-            let e = self.stream_error(e);
+            let e = self.stream_error(e, &stream);
             if done.total() == 0 {
                 return e;
             }
@@ -410,14 +453,15 @@ impl Volume {
     }
 
     /// A stream error after the daemon went away is a connection error.
-    fn stream_error(&self, e: Error) -> Error {
+    fn stream_error(&self, e: Error, stream: &VolStream) -> Error {
         if matches!(
             e.kind(),
             ErrorKind::Cancelled | ErrorKind::Io | ErrorKind::InvalidSpec
         ) {
             return e;
         }
-        if self.connection().forget_if_dead() {
+        let lost = stream.link_lost();
+        if self.connection().forget_if_dead() || lost {
             return e
                 .with_kind(ErrorKind::Connect)
                 .context("the connection to libvirt was lost");
@@ -465,10 +509,9 @@ impl Volume {
         let available = capacity.saturating_sub(options.offset);
         let total = options.length.map_or(available, |l| l.min(available));
         options.tick(0, total)?;
-        let stream = VolStream::new(self)?;
         let flags = download_flags(options.sparse);
-        self.with(|v| {
-            v.download(stream.raw(), options.offset, total, flags)
+        let mut stream = VolStream::open(self, |v, s| {
+            v.download(s, options.offset, total, flags)
                 .map_err(libvirt::error)
         })?;
         let mut done = TransferReport::default();
@@ -484,7 +527,9 @@ impl Volume {
             sink.finish(done.total())?;
             stream.finish()
         })();
-        outcome.map_err(|e| self.stream_error(e)).map(|()| done)
+        outcome
+            .map_err(|e| self.stream_error(e, &stream))
+            .map(|()| done)
     }
 }
 
