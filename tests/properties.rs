@@ -170,8 +170,12 @@ fn pool_spec() -> impl Strategy<Value = PoolSpec> {
             p.auth = a;
             p.into()
         }),
-        (name(), text(), target())
-            .prop_map(|(n, a, t)| ScsiPool::new(n, Adapter::scsi_host(a)).target(t).into()),
+        (name(), "(scsi_)?host[0-9]{1,4}", target()).prop_map(|(n, a, t)| ScsiPool::new(
+            n,
+            Adapter::scsi_host(a)
+        )
+        .target(t)
+        .into()),
         (name(), target()).prop_map(|(n, t)| MpathPool::new(n).target(t).into()),
         (
             name(),
