@@ -176,11 +176,6 @@ impl Connection {
         }
     }
 
-    /// A new connection for one transfer's stream, shared with nothing else.
-    pub(crate) fn open_transfer_link(&self) -> Result<Connect> {
-        self.open_link()
-    }
-
     /// True for libvirt's test driver, which runs inside this process (`test://`):
     /// every connection to a `test://` file is a host of its own.
     pub(crate) fn is_in_process(&self) -> bool {
@@ -190,8 +185,9 @@ impl Connection {
             .is_some_and(|u| u.starts_with("test:"))
     }
 
-    /// Open a new libvirt link, holding the event loop if libvirt will use it.
-    fn open_link(&self) -> Result<Connect> {
+    /// Open a new libvirt link, holding the event loop if libvirt will use it (also
+    /// a transfer's own connection, see `stream.rs`).
+    pub(crate) fn open_link(&self) -> Result<Connect> {
         let guard = events::loop_guard_if_registered()?;
         let conn = connect(self.inner.uri.as_deref(), self.inner.read_only)?;
         let mut held = self

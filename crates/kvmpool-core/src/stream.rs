@@ -151,7 +151,7 @@ impl TransferReport {
 /// declared first so that it is finished or aborted before its connection closes.
 struct VolStream {
     stream: Option<Stream>,
-    _link: Option<Connect>,
+    link: Option<Connect>,
 }
 
 enum Received {
@@ -167,7 +167,7 @@ impl VolStream {
         start: impl FnOnce(&StorageVol, &Stream) -> Result<()>,
     ) -> Result<VolStream> {
         if !vol.connection().is_in_process() {
-            let link = vol.connection().open_transfer_link()?;
+            let link = vol.connection().open_link()?;
             let on_link = link
                 .lookup_storage_vol_by_key(vol.key())
                 .map_err(libvirt::error)
@@ -178,7 +178,7 @@ impl VolStream {
             return match on_link {
                 Ok(stream) => Ok(VolStream {
                     stream: Some(stream),
-                    _link: Some(link),
+                    link: Some(link),
                 }),
                 Err(e) if !link.is_alive().unwrap_or(false) => Err(e
                     .with_kind(ErrorKind::Connect)
@@ -194,13 +194,13 @@ impl VolStream {
         vol.with(|v| start(v, &stream))?;
         Ok(VolStream {
             stream: Some(stream),
-            _link: None,
+            link: None,
         })
     }
 
     /// True when the transfer's own connection is gone.
     fn link_lost(&self) -> bool {
-        self._link
+        self.link
             .as_ref()
             .is_some_and(|l| !l.is_alive().unwrap_or(false))
     }
