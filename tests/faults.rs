@@ -209,6 +209,15 @@ fn daemon_killed_mid_download_leaves_the_destination_untouched() {
     assert!(same_bytes(&file, &dest));
 }
 
+/// Held by the tests that use loop devices: a device the detach test lets go can be
+/// given to another test's `losetup --find`, and starting the detached pool again
+/// would then mount that test's file system.
+static LOOP_DEVICES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn loop_devices() -> std::sync::MutexGuard<'static, ()> {
+    LOOP_DEVICES.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// An ext4 fs pool on a loop device of `size`, running on the private daemon.
 fn fs_pool(s: &Setup, dev: &LoopDevice, name: &str) -> (Pool, PathBuf) {
     let target = s.daemon.dir.path().join(name);
@@ -236,14 +245,15 @@ fn loop_device_detached_under_a_running_fs_pool() {
         return;
     };
     let s = Setup::new(&live);
+    let _serial = loop_devices();
     let scratch = live.scratch("faults-loop");
-    let dev = LoopDevice::new(scratch.path(), "64M");
+    let mut dev = LoopDevice::new(scratch.path(), "64M");
     let (pool, target) = fs_pool(&s, &dev, "detached");
     pool.create_volume(&VolumeSpec::new("a.raw", Size::mib(1)))
         .unwrap();
 
     // Detaching a mounted loop device only marks it: the pool keeps working.
-    run("losetup", &["-d", &dev.device]);
+    dev.detach();
     pool.refresh().unwrap();
     assert_eq!(pool.volume("a.raw").unwrap().name(), "a.raw");
 
@@ -271,6 +281,7 @@ fn read_only_pool_file_system_refuses_changes_and_keeps_volumes() {
         return;
     };
     let s = Setup::new(&live);
+    let _serial = loop_devices();
     let scratch = live.scratch("faults-ro");
     let dev = LoopDevice::new(scratch.path(), "64M");
     let (pool, target) = fs_pool(&s, &dev, "readonly");
@@ -320,6 +331,7 @@ fn disk_full_during_upload_removes_the_new_volume() {
         return;
     };
     let s = Setup::new(&live);
+    let _serial = loop_devices();
     let scratch = live.scratch("faults-full");
     let dev = LoopDevice::new(scratch.path(), "32M");
     let (pool, _) = fs_pool(&s, &dev, "full");

@@ -128,6 +128,7 @@ impl Drop for PoolCleanup {
 pub struct LoopDevice {
     pub device: String,
     pub backing: PathBuf,
+    detached: bool,
 }
 
 impl LoopDevice {
@@ -135,7 +136,18 @@ impl LoopDevice {
         let backing = dir.join(format!("{}.img", unique("loop")));
         run("truncate", &["-s", size, backing.to_str().unwrap()]);
         let device = run("losetup", &["--find", "--show", backing.to_str().unwrap()]);
-        LoopDevice { device, backing }
+        LoopDevice {
+            device,
+            backing,
+            detached: false,
+        }
+    }
+
+    /// Detach the device now (a fault a test injects). Its number may then go to
+    /// another test's device, so it is not detached again when this is dropped.
+    pub fn detach(&mut self) {
+        run("losetup", &["-d", &self.device]);
+        self.detached = true;
     }
 
     /// The device name without `/dev/` (`loop3`).
@@ -146,7 +158,9 @@ impl LoopDevice {
 
 impl Drop for LoopDevice {
     fn drop(&mut self) {
-        let _ = Command::new("losetup").args(["-d", &self.device]).status();
+        if !self.detached {
+            let _ = Command::new("losetup").args(["-d", &self.device]).status();
+        }
         let _ = std::fs::remove_file(&self.backing);
     }
 }
