@@ -44,7 +44,7 @@ struct Inner {
 
 /// A volume to remove later, by pool UUID and name (its key may name a path that a
 /// new volume takes over).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 struct PendingRemoval {
     pool: Uuid,
     volume: String,
@@ -153,27 +153,22 @@ impl Connection {
     pub(crate) fn remove_pending(&self) {
         let pending = std::mem::take(&mut *self.pending());
         for removal in pending {
-            if self.try_removal(&removal) == Err(ErrorKind::Connect) {
+            if self.removal_must_wait(&removal) {
                 self.pending().push(removal);
             }
         }
     }
 
-    fn try_removal(&self, removal: &PendingRemoval) -> std::result::Result<(), ErrorKind> {
-        let found = self.pool_by_uuid(removal.pool).and_then(|pool| {
+    /// Try one removal; true when it has to wait for the link or for its pool to run.
+    fn removal_must_wait(&self, removal: &PendingRemoval) -> bool {
+        let result = self.pool_by_uuid(removal.pool).and_then(|pool| {
             if !pool.is_active()? {
                 return Err(Error::new(ErrorKind::State, "pool not running"));
             }
-            pool.volume(&removal.volume)
+            pool.volume(&removal.volume)?
+                .delete(crate::DeleteMode::Normal)
         });
-        let result = found.and_then(|vol| vol.delete(crate::DeleteMode::Normal));
-        match result {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
-            // Kept for the pool's next start.
-            Err(e) if e.kind() == ErrorKind::State => Err(ErrorKind::Connect),
-            Err(e) => Err(e.kind()),
-        }
+        result.is_err_and(|e| matches!(e.kind(), ErrorKind::Connect | ErrorKind::State))
     }
 
     /// True for libvirt's test driver, which runs inside this process (`test://`):
@@ -225,7 +220,7 @@ impl Connection {
             let c = link.conn.as_ref().expect("just set");
             (c.clone(), link.generation, reconnected)
         };
-        if reconnected && !self.pending().is_empty() {
+        if reconnected {
             self.remove_pending();
         }
         Ok((conn, generation))
@@ -240,8 +235,7 @@ impl Connection {
                 return e;
             }
             self.forget(generation);
-            e.with_kind(ErrorKind::Connect)
-                .context("the connection to libvirt was lost")
+            e.link_lost()
         })
     }
 

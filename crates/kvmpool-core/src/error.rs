@@ -177,6 +177,12 @@ impl Error {
         self
     }
 
+    /// The same error as a lost connection to the daemon.
+    pub(crate) fn link_lost(self) -> Self {
+        self.with_kind(ErrorKind::Connect)
+            .context("the connection to libvirt was lost")
+    }
+
     /// The same error, reclassified (e.g. a libvirt error that means the link is gone).
     pub(crate) fn with_kind(mut self, kind: ErrorKind) -> Self {
         self.kind = kind;

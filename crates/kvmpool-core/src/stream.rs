@@ -180,9 +180,7 @@ impl VolStream {
                     stream: Some(stream),
                     link: Some(link),
                 }),
-                Err(e) if !link.is_alive().unwrap_or(false) => Err(e
-                    .with_kind(ErrorKind::Connect)
-                    .context("the connection to libvirt was lost")),
+                Err(e) if !link.is_alive().unwrap_or(false) => Err(e.link_lost()),
                 Err(e) => Err(e),
             };
         }
@@ -199,7 +197,7 @@ impl VolStream {
     }
 
     /// True when the transfer's own connection is gone.
-    fn link_lost(&self) -> bool {
+    fn own_link_dead(&self) -> bool {
         self.link
             .as_ref()
             .is_some_and(|l| !l.is_alive().unwrap_or(false))
@@ -460,11 +458,9 @@ impl Volume {
         ) {
             return e;
         }
-        let lost = stream.link_lost();
+        let lost = stream.own_link_dead();
         if self.connection().forget_if_dead() || lost {
-            return e
-                .with_kind(ErrorKind::Connect)
-                .context("the connection to libvirt was lost");
+            return e.link_lost();
         }
         e
     }
