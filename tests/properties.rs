@@ -222,7 +222,9 @@ fn volume_spec() -> impl Strategy<Value = VolumeSpec> {
         .prop_map(
             |(n, cap, alloc, format, perms, backing, features, cluster, nocow)| {
                 let mut v = VolumeSpec::new(n, Size::bytes(cap));
-                v.allocation = alloc.map(Size::bytes);
+                v.allocation = alloc.map_or(Allocation::PoolDefault, |a| {
+                    Allocation::Bytes(Size::bytes(a))
+                });
                 v.format = format;
                 v.permissions = perms;
                 v.backing_store = backing.map(|(path, format)| BackingStore {
@@ -269,8 +271,8 @@ proptest! {
     fn volume_specs_round_trip_through_xml(mut spec in volume_spec()) {
         let xml = spec.to_xml();
         let back = VolumeSpec::from_xml(&xml).map_err(|e| TestCaseError::fail(format!("{e}\n{xml}")))?;
-        // no allocation means "all of the capacity", which is what the XML says
-        spec.allocation = Some(spec.allocation.unwrap_or(spec.capacity));
+        // without a pool type, an allocation left to the pool is written as the capacity
+        spec.allocation = Allocation::Bytes(spec.allocation.bytes(spec.capacity, None));
         prop_assert_eq!(&back, &spec, "{}", xml);
     }
 

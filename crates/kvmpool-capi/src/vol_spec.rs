@@ -3,7 +3,8 @@
 use std::ffi::c_char;
 
 use kvmpool_core::{
-    BackingStore, Encryption, Preallocation, SecretRef, VolumeFeature, VolumeFormat, VolumeSpec,
+    Allocation, BackingStore, Encryption, Preallocation, SecretRef, VolumeFeature, VolumeFormat,
+    VolumeSpec,
 };
 
 use crate::boundary::{
@@ -162,7 +163,24 @@ pub extern "C" fn kvmpool_vol_spec_set_allocation(
     allocation: u64,
 ) -> kvmpool_status {
     set(spec, |s| {
-        s.allocation = Some(size("allocation", allocation)?);
+        s.allocation = Allocation::Bytes(size("allocation", allocation)?);
+        Ok(())
+    })
+}
+
+/// Logical pools only: make the volume a sparse LV, a snapshot with `cow_bytes` of
+/// copy-on-write space over a zero device of the full capacity (`lvcreate
+/// --virtualsize`). It turns invalid, losing its data, once more than about
+/// `cow_bytes` are written. Without this call a logical volume is a plain LV of the
+/// whole capacity, whatever the allocation.
+/// Changes `spec`: no other thread may use the same spec during the call.
+#[no_mangle]
+pub extern "C" fn kvmpool_vol_spec_set_sparse_lv(
+    spec: *mut kvmpool_vol_spec,
+    cow_bytes: u64,
+) -> kvmpool_status {
+    set(spec, |s| {
+        s.allocation = Allocation::SparseLv(size("sparse_lv", cow_bytes)?);
         Ok(())
     })
 }

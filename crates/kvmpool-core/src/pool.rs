@@ -12,7 +12,7 @@ use crate::conn::{check_arg, Connection};
 use crate::error::{Error, ErrorKind, Result};
 use crate::libvirt::{self, retry_busy};
 use crate::options::{BuildMode, DeleteMode, PoolInfo};
-use crate::spec::{PoolSpec, PoolType, VolumeSpec};
+use crate::spec::{Allocation, PoolSpec, PoolType, VolumeSpec};
 use crate::units::Size;
 use crate::volume::Volume;
 
@@ -315,7 +315,7 @@ impl Pool {
         } else {
             0
         };
-        let xml = spec.to_xml();
+        let xml = spec.to_xml_in(ty);
         self.create_checked(&spec.name, |p| StorageVol::create_xml(p, &xml, flags))
     }
 
@@ -338,10 +338,12 @@ impl Pool {
         if spec.capacity == Size::ZERO {
             // libvirt's backends do this too, but not every driver (the test driver).
             spec.capacity = source.info()?.capacity;
-            spec.allocation = spec.allocation.map(|a| a.min(spec.capacity));
+            if let Allocation::Bytes(a) | Allocation::SparseLv(a) = &mut spec.allocation {
+                *a = (*a).min(spec.capacity);
+            }
         }
         spec.validate_for(ty)?;
-        let xml = spec.to_xml();
+        let xml = spec.to_xml_in(ty);
         self.create_from_xml(&spec.name, &xml, source, 0)
     }
 

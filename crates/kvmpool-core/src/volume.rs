@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::libvirt::{self, retry_busy};
 use crate::options::{DeleteMode, Resize, VolumeInfo, WipeAlgorithm};
 use crate::pool::Pool;
-use crate::spec::VolumeSpec;
+use crate::spec::{Allocation, PoolType, VolumeSpec};
 use crate::units::Size;
 
 /// A storage volume. Cheap to clone, `Send + Sync`. The handle is tied to the volume's
@@ -156,13 +156,19 @@ impl Volume {
         spec.name = name.to_owned();
         spec.key = None;
         spec.path = None;
+        let pool = self.pool()?;
+        let ty = pool.pool_type()?;
+        if ty == PoolType::Logical {
+            // A copy of a sparse LV writes its whole capacity: into another sparse LV
+            // it would overflow the copy-on-write space, so the clone is a plain LV.
+            spec.allocation = Allocation::Full;
+        }
         let flags = if reflink {
             virt::sys::VIR_STORAGE_VOL_CREATE_REFLINK
         } else {
             0
         };
-        self.pool()?
-            .create_from_xml(name, &spec.to_xml(), self, flags)
+        pool.create_from_xml(name, &spec.to_xml_in(ty), self, flags)
     }
 
     /// `vol-resize`.

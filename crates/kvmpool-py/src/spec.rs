@@ -508,10 +508,12 @@ pub(crate) struct PyVolumeSpec {
 
 #[pymethods]
 impl PyVolumeSpec {
-    /// A volume of `capacity` (bytes, or a string like `"10G"`), sparse unless
-    /// `allocation` or `preallocation` ("sparse", "metadata", "full") says otherwise.
+    /// A volume of `capacity` (bytes, or a string like `"10G"`), allocated as suits the
+    /// pool type unless `allocation` or `preallocation` ("sparse", "metadata", "full")
+    /// says otherwise; `sparse_lv` (logical pools) asks for a snapshot-backed sparse LV
+    /// with that much copy-on-write space.
     #[new]
-    #[pyo3(signature = (name, capacity, *, format=None, allocation=None, preallocation=None, mode=None, owner=None, group=None, label=None, backing_store=None, backing_format=None, compat=None, features=None, nocow=false, cluster_size=None))]
+    #[pyo3(signature = (name, capacity, *, format=None, allocation=None, preallocation=None, sparse_lv=None, mode=None, owner=None, group=None, label=None, backing_store=None, backing_format=None, compat=None, features=None, nocow=false, cluster_size=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         name: String,
@@ -519,6 +521,7 @@ impl PyVolumeSpec {
         format: Option<&str>,
         allocation: Option<&Bound<'_, PyAny>>,
         preallocation: Option<&str>,
+        sparse_lv: Option<&Bound<'_, PyAny>>,
         mode: Option<u32>,
         owner: Option<i64>,
         group: Option<i64>,
@@ -545,7 +548,10 @@ impl PyVolumeSpec {
             }
         };
         if let Some(a) = opt_size("allocation", allocation)? {
-            v.allocation = Some(a);
+            v.allocation = core::Allocation::Bytes(a);
+        }
+        if let Some(cow) = opt_size("sparse_lv", sparse_lv)? {
+            v.allocation = core::Allocation::SparseLv(cow);
         }
         v.permissions = permissions(mode, owner, group, label);
         v.backing_store = match backing_store {
@@ -607,10 +613,13 @@ impl PyVolumeSpec {
         self.inner.capacity.as_bytes()
     }
 
-    /// Allocation in bytes (`None`: all of the capacity).
+    /// Allocation in bytes (`None`: what suits the pool type it is created in).
     #[getter]
     fn allocation(&self) -> Option<u64> {
-        self.inner.allocation.map(|a| a.as_bytes())
+        match self.inner.allocation {
+            core::Allocation::PoolDefault => None,
+            other => Some(other.bytes(self.inner.capacity, None).as_bytes()),
+        }
     }
 
     /// The format (`"qcow2"`, `"raw"`, ...), when set.

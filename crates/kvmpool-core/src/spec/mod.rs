@@ -21,6 +21,7 @@ pub use pool_types::{
     ScsiPool, SheepdogPool, VstoragePool, ZfsPool,
 };
 pub use volume::{
-    BackingStore, Cipher, Encryption, EncryptionFormat, EncryptionSecret, Extent, Ivgen,
-    Preallocation, Timestamps, VolumeFeature, VolumeFormat, VolumeRuntime, VolumeSpec, VolumeType,
+    Allocation, BackingStore, Cipher, Encryption, EncryptionFormat, EncryptionSecret, Extent,
+    Ivgen, Preallocation, Timestamps, VolumeFeature, VolumeFormat, VolumeRuntime, VolumeSpec,
+    VolumeType,
 };

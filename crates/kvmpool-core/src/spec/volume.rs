@@ -100,16 +100,78 @@ string_enum! {
     }
 }
 
-/// How much of a new volume to allocate up front.
+/// How much of a new volume to allocate up front (the named choices).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Preallocation {
-    /// Nothing: a sparse file (virt-install's default).
+    /// Nothing: a sparse file (virt-install's default for file-backed pools). Not
+    /// possible in logical pools, where "sparse" is a snapshot-backed LV: ask for one
+    /// with [`VolumeSpec::sparse_lv`].
     #[default]
     Sparse,
     /// qcow2 metadata only (`VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA`).
     Metadata,
     /// The whole capacity.
     Full,
+}
+
+/// How much of a new volume is allocated when libvirt creates it (`<allocation>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Allocation {
+    /// What suits the pool type, as virsh and virt-install do
+    /// ([`Allocation::default_for`]): nothing up front where the backend makes real
+    /// sparse volumes (files, rbd and zfs), all of the capacity elsewhere. In a
+    /// logical pool that is a plain LV, never a snapshot-backed one.
+    #[default]
+    PoolDefault,
+    /// All of the capacity (also what libvirt assumes when `<allocation>` is absent).
+    Full,
+    /// Exactly this much. In a logical pool anything below the capacity would be a
+    /// snapshot-backed sparse LV, so it is refused there: see [`Allocation::SparseLv`].
+    Bytes(Size),
+    /// Logical pools only: a sparse LV (`lvcreate --virtualsize`), a snapshot with
+    /// `cow` bytes of copy-on-write space over a zero device of the full capacity.
+    /// It turns invalid, losing everything written to it, once more than about `cow`
+    /// bytes have been written; kvmpool refuses uploads that cannot fit.
+    SparseLv(Size),
+}
+
+impl Allocation {
+    /// The allocation [`Allocation::PoolDefault`] stands for in a pool of `pool` type:
+    /// sparse (0) for dir, fs, netfs, gluster and vstorage files, rbd images and zfs
+    /// volumes, which stay sparse as they are written; the whole capacity for
+    /// logical (where sparse means a snapshot that can overflow), disk partitions and
+    /// the pools that cannot create volumes.
+    pub fn default_for(pool: PoolType) -> Allocation {
+        match pool {
+            PoolType::Dir
+            | PoolType::Fs
+            | PoolType::Netfs
+            | PoolType::Gluster
+            | PoolType::Vstorage
+            | PoolType::Rbd
+            | PoolType::Zfs => Allocation::Bytes(Size::ZERO),
+            PoolType::Logical
+            | PoolType::Disk
+            | PoolType::Iscsi
+            | PoolType::IscsiDirect
+            | PoolType::Scsi
+            | PoolType::Mpath
+            | PoolType::Sheepdog => Allocation::Full,
+        }
+    }
+
+    /// The bytes to ask libvirt for, for a volume of `capacity` in a pool of `pool`
+    /// type (`None`: the pool type is not known, so nothing below the capacity).
+    pub fn bytes(self, capacity: Size, pool: Option<PoolType>) -> Size {
+        let resolved = match (self, pool) {
+            (Allocation::PoolDefault, Some(pool)) => Allocation::default_for(pool),
+            (other, _) => other,
+        };
+        match resolved {
+            Allocation::PoolDefault | Allocation::Full => capacity,
+            Allocation::Bytes(b) | Allocation::SparseLv(b) => b,
+        }
+    }
 }
 
 /// A secret of an encrypted volume: `<secret type='passphrase' uuid='...'/>`.
@@ -240,8 +302,8 @@ pub struct VolumeSpec {
     pub volume_type: Option<VolumeType>,
     /// Capacity.
     pub capacity: Size,
-    /// Allocation; `None` means the whole capacity (libvirt's rule).
-    pub allocation: Option<Size>,
+    /// How much to allocate up front; by default what suits the pool type.
+    pub allocation: Allocation,
     /// Format; `None` for the pool's default.
     pub format: Option<VolumeFormat>,
     /// Target path (set by libvirt; read from dumpxml).
@@ -268,14 +330,15 @@ pub struct VolumeSpec {
 }
 
 impl VolumeSpec {
-    /// A sparse volume of `capacity` in the pool's default format.
+    /// A volume of `capacity` in the pool's default format, allocated as suits the
+    /// pool type ([`Allocation::default_for`]).
     pub fn new(name: impl Into<String>, capacity: Size) -> Self {
         VolumeSpec {
             name: name.into(),
             key: None,
             volume_type: None,
             capacity,
-            allocation: Some(Size::ZERO),
+            allocation: Allocation::PoolDefault,
             format: None,
             path: None,
             permissions: None,
@@ -297,28 +360,26 @@ impl VolumeSpec {
         self
     }
 
-    /// Set the allocation.
+    /// Allocate exactly `allocation` bytes up front.
     pub fn allocation(mut self, allocation: Size) -> Self {
-        self.allocation = Some(allocation);
+        self.allocation = Allocation::Bytes(allocation);
         self
     }
 
     /// Choose how much to allocate up front.
     pub fn preallocation(mut self, p: Preallocation) -> Self {
-        match p {
-            Preallocation::Sparse => {
-                self.allocation = Some(Size::ZERO);
-                self.preallocate_metadata = false;
-            }
-            Preallocation::Metadata => {
-                self.allocation = Some(Size::ZERO);
-                self.preallocate_metadata = true;
-            }
-            Preallocation::Full => {
-                self.allocation = Some(self.capacity);
-                self.preallocate_metadata = false;
-            }
-        }
+        (self.allocation, self.preallocate_metadata) = match p {
+            Preallocation::Sparse => (Allocation::Bytes(Size::ZERO), false),
+            Preallocation::Metadata => (Allocation::Bytes(Size::ZERO), true),
+            Preallocation::Full => (Allocation::Full, false),
+        };
+        self
+    }
+
+    /// Logical pools: make a sparse LV, a snapshot with `cow` bytes of copy-on-write
+    /// space over a zero device of the full capacity ([`Allocation::SparseLv`]).
+    pub fn sparse_lv(mut self, cow: Size) -> Self {
+        self.allocation = Allocation::SparseLv(cow);
         self
     }
 
@@ -370,7 +431,7 @@ impl VolumeSpec {
     /// Check the spec on its own (names, sizes, qcow2-only options), naming the field.
     pub fn validate(&self) -> Result<()> {
         check::name("name", &self.name)?;
-        if let Some(a) = self.allocation {
+        if let Allocation::Bytes(a) | Allocation::SparseLv(a) = self.allocation {
             if a > self.capacity {
                 return Err(Error::invalid(
                     "allocation",
@@ -435,6 +496,7 @@ impl VolumeSpec {
     /// formats that pool type can hold.
     pub fn validate_for(&self, pool: PoolType) -> Result<()> {
         self.validate()?;
+        self.check_allocation_for(pool)?;
         let Some(format) = self.format else {
             return Ok(());
         };
@@ -462,8 +524,33 @@ impl VolumeSpec {
         }
     }
 
+    /// Sparse LVs only when asked for by name, and only in logical pools: libvirt turns
+    /// any allocation below the capacity into one, and one that overflows loses data.
+    fn check_allocation_for(&self, pool: PoolType) -> Result<()> {
+        match (self.allocation, pool) {
+            (Allocation::SparseLv(_), PoolType::Logical) => Ok(()),
+            (Allocation::SparseLv(_), _) => Err(Error::invalid(
+                "allocation",
+                format!("sparse LVs exist only in logical pools, not in {pool} pools"),
+            )),
+            (Allocation::Bytes(a), PoolType::Logical) if a < self.capacity => Err(Error::invalid(
+                "allocation",
+                format!(
+                    "{a} is less than the capacity {}: in a logical pool that makes a \
+                         snapshot-backed sparse LV, which turns invalid and loses its data once \
+                         more than {a} is written; ask for one explicitly (sparse_lv) or leave \
+                         the allocation to the pool",
+                    self.capacity
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Format as libvirt volume XML (what `virsh vol-create` takes). Unknown elements of
-    /// a parsed document are written back in place.
+    /// a parsed document are written back in place. An allocation left to the pool
+    /// type is written as the whole capacity (the safe choice for any pool); use
+    /// [`VolumeSpec::to_xml_in`] for a given pool type.
     pub fn to_xml(&self) -> String {
         crate::xml::volume::write(self, None)
     }
@@ -542,6 +629,52 @@ mod tests {
             .cluster_size(Size::kib(64))
             .preallocation(Preallocation::Metadata)
             .validate()
+            .unwrap();
+    }
+
+    #[test]
+    fn allocation_follows_the_pool_type() {
+        let lv = VolumeSpec::new("lv1", Size::mib(64));
+        // the tutorial's logical pool: a plain LV of the whole capacity, as virsh makes
+        assert!(lv
+            .to_xml_in(PoolType::Logical)
+            .contains("<allocation unit='bytes'>67108864<"));
+        // files stay sparse
+        assert!(lv
+            .to_xml_in(PoolType::Dir)
+            .contains("<allocation unit='bytes'>0<"));
+        // without a pool type, nothing below the capacity
+        assert!(lv.to_xml().contains("<allocation unit='bytes'>67108864<"));
+        for ty in PoolType::ALL {
+            lv.validate_for(*ty).unwrap();
+        }
+    }
+
+    #[test]
+    fn sparse_lvs_only_when_asked_for() {
+        for implicit in [
+            VolumeSpec::new("lv", Size::mib(64)).allocation(Size::ZERO),
+            VolumeSpec::new("lv", Size::mib(64)).allocation(Size::mib(4)),
+            VolumeSpec::new("lv", Size::mib(64)).preallocation(Preallocation::Sparse),
+        ] {
+            let e = implicit.validate_for(PoolType::Logical).unwrap_err();
+            assert_eq!(e.field(), Some("allocation"), "{e}");
+            assert!(e.to_string().contains("sparse_lv"), "{e}");
+            implicit.validate_for(PoolType::Dir).unwrap();
+        }
+        let sparse = VolumeSpec::new("lv", Size::mib(64)).sparse_lv(Size::mib(4));
+        sparse.validate_for(PoolType::Logical).unwrap();
+        assert!(sparse
+            .to_xml_in(PoolType::Logical)
+            .contains("<allocation unit='bytes'>4194304<"));
+        let e = sparse.validate_for(PoolType::Dir).unwrap_err();
+        assert_eq!(e.field(), Some("allocation"));
+        let too_big = VolumeSpec::new("lv", Size::mib(4)).sparse_lv(Size::mib(64));
+        assert_eq!(too_big.validate().unwrap_err().field(), Some("allocation"));
+        // a full allocation is fine anywhere
+        VolumeSpec::new("lv", Size::mib(64))
+            .allocation(Size::mib(64))
+            .validate_for(PoolType::Logical)
             .unwrap();
     }
 

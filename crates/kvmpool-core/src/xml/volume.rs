@@ -13,8 +13,8 @@ use super::write::XmlWriter;
 use crate::error::{Error, Result};
 use crate::spec::volume::check_compat;
 use crate::spec::{
-    BackingStore, Cipher, Encryption, EncryptionSecret, Extent, Ivgen, PoolType, Timestamps,
-    VolumeFeature, VolumeFormat, VolumeSpec, VolumeType,
+    Allocation, BackingStore, Cipher, Encryption, EncryptionSecret, Extent, Ivgen, PoolType,
+    Timestamps, VolumeFeature, VolumeFormat, VolumeSpec, VolumeType,
 };
 use crate::units::Size;
 
@@ -37,7 +37,6 @@ pub(crate) fn read(xml: &str) -> Result<VolumeSpec> {
         .child_text("name")?
         .ok_or_else(|| Error::invalid("name", "the volume name is required"))?;
     let mut v = VolumeSpec::new(name, Size::ZERO);
-    v.allocation = None;
     v.volume_type = volume_type;
     v.key = c.child_text("key")?;
     v.runtime.extents = c
@@ -70,7 +69,10 @@ pub(crate) fn read(xml: &str) -> Result<VolumeSpec> {
     // Missing capacity is 0, as libvirt reads definitions for create-from (which takes
     // the source's capacity); creating from scratch checks it in `validate`.
     v.capacity = c.child_size("capacity")?.unwrap_or(Size::ZERO);
-    v.allocation = c.child_size("allocation")?;
+    // libvirt's rule: no <allocation> is all of the capacity.
+    v.allocation = c
+        .child_size("allocation")?
+        .map_or(Allocation::Full, Allocation::Bytes);
     v.runtime.physical = c.child_size("physical")?;
     c.child("target", |t| read_target(t, &mut v))?;
     v.extra = c.into_residue().map(Arc::new);
@@ -202,7 +204,7 @@ pub(crate) fn write(v: &VolumeSpec, pool: Option<PoolType>) -> String {
     w.text_element("name", &v.name);
     w.opt_text_element("key", v.key.as_deref());
     write_size(&mut w, "capacity", v.capacity);
-    write_size(&mut w, "allocation", v.allocation.unwrap_or(v.capacity));
+    write_size(&mut w, "allocation", v.allocation.bytes(v.capacity, pool));
 
     w.open("target");
     w.opt_text_element("path", v.path.as_deref());

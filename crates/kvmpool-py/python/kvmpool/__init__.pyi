@@ -238,6 +238,7 @@ class VolumeSpec:
         cls, name: str, capacity: _SizeArg, *, format: Optional[str] = None,
         allocation: Optional[_SizeArg] = None,
         preallocation: Optional[Literal["sparse", "metadata", "full"]] = None,
+        sparse_lv: Optional[_SizeArg] = None,
         mode: Optional[int] = None, owner: Optional[int] = None, group: Optional[int] = None,
         label: Optional[str] = None, backing_store: Optional[str] = None,
         backing_format: Optional[str] = None, compat: Optional[str] = None,
