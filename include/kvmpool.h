@@ -1776,6 +1776,16 @@ kvmpool_status kvmpool_vol_spec_set_format(kvmpool_vol_spec *spec, const char *f
 kvmpool_status kvmpool_vol_spec_set_allocation(kvmpool_vol_spec *spec, uint64_t allocation);
 
 /**
+ * Logical pools only: make the volume a sparse LV, a snapshot with `cow_bytes` of
+ * copy-on-write space over a zero device of the full capacity (`lvcreate
+ * --virtualsize`). It turns invalid, losing its data, once more than about
+ * `cow_bytes` are written. Without this call a logical volume is a plain LV of the
+ * whole capacity, whatever the allocation.
+ * Changes `spec`: no other thread may use the same spec during the call.
+ */
+kvmpool_status kvmpool_vol_spec_set_sparse_lv(kvmpool_vol_spec *spec, uint64_t cow_bytes);
+
+/**
  * Choose how much to allocate up front: KVMPOOL_PREALLOC_SPARSE, _METADATA (qcow2
  * only) or _FULL (the capacity set at the time of this call).
  * Changes `spec`: no other thread may use the same spec during the call.
