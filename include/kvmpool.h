@@ -366,8 +366,9 @@ typedef struct kvmpool_pool_source kvmpool_pool_source;
 /**
  * A storage pool definition (what `virsh pool-define-as` takes, or a `<pool>` XML
  * document), one of the 14 pool types. Made by a kvmpool_pool_spec_<type>()
- * constructor or kvmpool_pool_spec_from_xml(), changed by the setters, freed with
- * kvmpool_pool_spec_free(). Not validated until used (or kvmpool_pool_spec_validate()).
+ * constructor (which refuses bad input at once) or kvmpool_pool_spec_from_xml(),
+ * changed by the setters (which check each value), freed with
+ * kvmpool_pool_spec_free(). Defining or creating a pool validates it as a whole.
  */
 typedef struct kvmpool_pool_spec kvmpool_pool_spec;
 
@@ -1316,8 +1317,8 @@ kvmpool_status kvmpool_pool_spec_set_uuid(kvmpool_pool_spec *spec, const char *u
 
 /**
  * Set the target path, keeping its permissions. For dir, fs, netfs, disk, iscsi,
- * scsi, mpath and vstorage pools (logical and zfs targets follow from the volume
- * group or zpool name).
+ * scsi, mpath and vstorage pools (a logical pool's target must be /dev/VG; zfs
+ * targets follow from the zpool name).
  * Changes `spec`: no other thread may use the same spec during the call.
  */
 kvmpool_status kvmpool_pool_spec_set_target(kvmpool_pool_spec *spec, const char *path);
@@ -1325,8 +1326,8 @@ kvmpool_status kvmpool_pool_spec_set_target(kvmpool_pool_spec *spec, const char 
 /**
  * Set the permissions libvirt applies to the target: `mode` (e.g. 0755; negative:
  * leave unset), `owner` and `group` ids (negative: leave unset), SELinux `label`
- * (NULL: none). For the types with a local target except iscsi-direct, rbd,
- * sheepdog and gluster.
+ * (NULL: none). For the types with a local target: dir, fs, netfs, logical, disk,
+ * iscsi, scsi, mpath, zfs and vstorage.
  * Changes `spec`: no other thread may use the same spec during the call.
  */
 kvmpool_status kvmpool_pool_spec_set_permissions(kvmpool_pool_spec *spec,
@@ -1345,7 +1346,7 @@ kvmpool_status kvmpool_pool_spec_set_permissions(kvmpool_pool_spec *spec,
 kvmpool_status kvmpool_pool_spec_set_format(kvmpool_pool_spec *spec, const char *format);
 
 /**
- * Set the port of the source host (the first monitor of an rbd pool); 0 for the
+ * Set the port of the source host (of every monitor of an rbd pool); 0 for the
  * protocol's default. For netfs, iscsi, iscsi-direct, rbd, sheepdog and gluster.
  * Changes `spec`: no other thread may use the same spec during the call.
  */
@@ -1393,8 +1394,9 @@ kvmpool_status kvmpool_pool_spec_set_initiator(kvmpool_pool_spec *spec, const ch
 
 /**
  * Set authentication to the storage server for iscsi, iscsi-direct ("chap") and rbd
- * ("ceph") pools: `auth_type`, `username`, and the libvirt secret holding the
- * password or key, by `secret_uuid` or by `secret_usage` (exactly one non-NULL).
+ * ("ceph") pools: `auth_type` (NULL: the pool type's), `username`, and the libvirt
+ * secret holding the password or key, by `secret_uuid` or by `secret_usage`
+ * (exactly one non-NULL).
  * Changes `spec`: no other thread may use the same spec during the call.
  */
 kvmpool_status kvmpool_pool_spec_set_auth(kvmpool_pool_spec *spec,
@@ -1711,9 +1713,10 @@ kvmpool_status kvmpool_vol_download_file(const kvmpool_vol *vol,
                                          void *userdata);
 
 /**
- * A sparse volume called `name` of `capacity` bytes in the pool's default format
- * (`virsh vol-create-as POOL NAME CAPACITY`); kvmpool_size_parse() turns "10G" into
- * bytes. On success writes a new spec to `*spec_out` (free with
+ * A volume called `name` of `capacity` bytes in the pool's default format,
+ * allocated as suits the pool type (`virsh vol-create-as POOL NAME CAPACITY`);
+ * kvmpool_size_parse() turns "10G" into bytes. A bad name or capacity fails at once
+ * with KVMPOOL_ERR_INVALID_SPEC. On success writes a new spec to `*spec_out` (free with
  * kvmpool_vol_spec_free()).
  * Thread-safe.
  */
@@ -1770,7 +1773,9 @@ kvmpool_status kvmpool_vol_spec_set_capacity(kvmpool_vol_spec *spec, uint64_t ca
 kvmpool_status kvmpool_vol_spec_set_format(kvmpool_vol_spec *spec, const char *format);
 
 /**
- * Set the allocation (bytes allocated up front; at most the capacity).
+ * Set the allocation (bytes allocated up front; at most the capacity). In a logical
+ * pool anything below the capacity is refused when the volume is created: see
+ * kvmpool_vol_spec_set_sparse_lv().
  * Changes `spec`: no other thread may use the same spec during the call.
  */
 kvmpool_status kvmpool_vol_spec_set_allocation(kvmpool_vol_spec *spec, uint64_t allocation);
@@ -1787,7 +1792,7 @@ kvmpool_status kvmpool_vol_spec_set_sparse_lv(kvmpool_vol_spec *spec, uint64_t c
 
 /**
  * Choose how much to allocate up front: KVMPOOL_PREALLOC_SPARSE, _METADATA (qcow2
- * only) or _FULL (the capacity set at the time of this call).
+ * only) or _FULL (the whole capacity).
  * Changes `spec`: no other thread may use the same spec during the call.
  */
 kvmpool_status kvmpool_vol_spec_set_preallocation(kvmpool_vol_spec *spec, uint32_t mode);

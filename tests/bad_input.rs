@@ -13,7 +13,6 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::str::FromStr;
 use std::time::Duration;
 
 use kvmpool::*;
@@ -169,206 +168,65 @@ fn note_of(case: &Value) -> String {
 
 // --- building what a case describes ------------------------------------------------------------
 
-fn enum_field<T: FromStr<Err = UnknownValue>>(field: &str, text: &str) -> Result<T> {
-    text.parse()
-        .map_err(|e: UnknownValue| Error::invalid(field, e))
+/// A value of the table as the core's field value: what Python and C pass too.
+fn field_value(v: &Value) -> FieldValue {
+    match v {
+        Value::Bool(b) => FieldValue::Bool(*b),
+        Value::Number(n) => n
+            .as_i64()
+            .map(|n| FieldValue::Int(n.into()))
+            .or_else(|| n.as_u64().map(|n| FieldValue::Int(n.into())))
+            .unwrap_or_else(|| FieldValue::Other("a float".into())),
+        Value::Array(items) if items.iter().all(Value::is_array) => FieldValue::Pairs(
+            items
+                .iter()
+                .map(|pair| (value(&pair[0]), value(&pair[1])))
+                .collect(),
+        ),
+        Value::Array(items) => FieldValue::List(items.iter().map(value).collect()),
+        other => FieldValue::Text(value(other)),
+    }
 }
 
+/// A pool spec from the case's fields, through the field table every front end uses.
 fn pool_spec(ty: &str, fields: &Value) -> Result<PoolSpec> {
-    let f = |k: &str| fields.get(k).map(value);
-    let name = f("name").unwrap_or_default();
-    let ty: PoolType = enum_field("type", ty)?;
-    let permissions = match (f("label"), fields.get("mode").and_then(Value::as_u64)) {
-        (None, None) => None,
-        (label, mode) => Some(Permissions {
-            mode: mode.map(|m| m as u32),
-            label,
-            ..Permissions::default()
-        }),
-    };
-    let target = Target {
-        path: f("target")
-            .or_else(|| ty.default_target(&name))
-            .unwrap_or_default(),
-        permissions: permissions.clone(),
-    };
-    let port = fields.get("port").and_then(Value::as_u64).map(|p| p as u16);
-    let host = |h: String| Host { name: h, port };
-    let auth = || -> Option<Auth> {
-        let user = f("auth_username")?;
-        let secret = SecretRef::Usage(f("auth_secret_usage").unwrap_or_default());
-        Some(match f("auth_type").as_deref() {
-            Some("ceph") => Auth::ceph(user, secret),
-            _ => Auth::chap(user, secret),
-        })
-    };
-    let list = |k: &str| fields.get(k).map(strings).unwrap_or_default();
-    Ok(match ty {
-        PoolType::Dir => DirPool::new(name, target).into(),
-        PoolType::Fs => {
-            let mut p = FsPool::new(name, f("source_dev").unwrap_or_default(), target);
-            if let Some(fmt) = f("format") {
-                p = p.format(enum_field("source.format", &fmt)?);
-            }
-            p.mount_options = list("mount_options");
-            p.into()
-        }
-        PoolType::Netfs => {
-            let mut p = NetfsPool::new(
-                name,
-                host(f("host").unwrap_or_default()),
-                f("source_path").unwrap_or_default(),
-                target,
-            );
-            if let Some(fmt) = f("format") {
-                p = p.format(enum_field("source.format", &fmt)?);
-            }
-            p.protocol_version = f("protocol_version");
-            p.mount_options = list("mount_options");
-            p.into()
-        }
-        PoolType::Logical => {
-            let mut p = LogicalPool::new(name.clone(), f("vg").unwrap_or(name));
-            p.devices = list("devices").into_iter().map(SourceDevice::new).collect();
-            p.permissions = permissions;
-            p.into()
-        }
-        PoolType::Disk => {
-            let mut p = DiskPool::new(name, f("device").unwrap_or_default());
-            if let Some(fmt) = f("format") {
-                p = p.format(enum_field("source.format", &fmt)?);
-            }
-            p.target = target;
-            p.into()
-        }
-        PoolType::Iscsi => {
-            let mut p = IscsiPool::new(
-                name,
-                host(f("host").unwrap_or_default()),
-                f("iqn").unwrap_or_default(),
-            );
-            p.target = target;
-            p.initiator = f("initiator");
-            p.auth = auth();
-            p.vendor = f("vendor");
-            p.product = f("product");
-            p.into()
-        }
-        PoolType::IscsiDirect => {
-            let mut p = IscsiDirectPool::new(
-                name,
-                host(f("host").unwrap_or_default()),
-                f("iqn").unwrap_or_default(),
-                f("initiator").unwrap_or_default(),
-            );
-            p.auth = auth();
-            p.into()
-        }
-        PoolType::Scsi => {
-            let mut p = ScsiPool::new(name, Adapter::scsi_host(f("adapter").unwrap_or_default()));
-            p.target = target;
-            p.into()
-        }
-        PoolType::Mpath => {
-            let mut p = MpathPool::new(name);
-            p.target = target;
-            p.into()
-        }
-        PoolType::Rbd => {
-            let hosts = list("hosts");
-            let mut p = RbdPool::new(
-                name,
-                host(hosts.first().cloned().unwrap_or_default()),
-                f("source_name").unwrap_or_default(),
-            );
-            for h in hosts.into_iter().skip(1) {
-                p = p.monitor(host(h));
-            }
-            p.auth = auth();
-            if let Some(Value::Array(opts)) = fields.get("config_options") {
-                for pair in opts {
-                    p = p.config_option(value(&pair[0]), value(&pair[1]));
-                }
-            }
-            p.into()
-        }
-        PoolType::Sheepdog => {
-            let mut p = SheepdogPool::new(name, host(f("host").unwrap_or_default()));
-            if let Some(s) = f("source_name") {
-                p.source_name = s;
-            }
-            p.into()
-        }
-        PoolType::Gluster => {
-            let mut p = GlusterPool::new(
-                name,
-                host(f("host").unwrap_or_default()),
-                f("volume").unwrap_or_default(),
-            );
-            if let Some(d) = f("dir") {
-                p = p.dir(d);
-            }
-            p.into()
-        }
-        PoolType::Zfs => {
-            let mut p = ZfsPool::new(name.clone(), f("zpool").unwrap_or(name));
-            for d in list("devices") {
-                p = p.device(d);
-            }
-            p.into()
-        }
-        PoolType::Vstorage => {
-            VstoragePool::new(name, f("cluster").unwrap_or_default(), target).into()
-        }
-    })
+    let ty: PoolType = ty.parse().map_err(|e| Error::invalid("type", e))?;
+    let fields = fields.as_object().unwrap().iter().map(|(k, v)| {
+        let field: PoolField = k.parse().unwrap_or_else(|e| panic!("table field {k}: {e}"));
+        (field, field_value(v))
+    });
+    PoolSpec::from_fields(ty, fields.collect::<Vec<_>>())
 }
 
+/// A volume spec from the case's fields.
 fn volume_spec(fields: &Value) -> Result<VolumeSpec> {
-    let f = |k: &str| fields.get(k).map(value);
-    let size =
-        |field: &str, text: &str| Size::parse(text).map_err(|e| Error::invalid(field, e.message()));
-    let mut v = VolumeSpec::new(
-        f("name").unwrap_or_default(),
-        size("capacity", &f("capacity").unwrap_or_default())?,
-    );
-    if let Some(fmt) = f("format") {
-        v = v.format(enum_field("format", &fmt)?);
-    }
-    if let Some(a) = f("allocation") {
-        v = v.allocation(size("allocation", &a)?);
-    }
-    if let Some(path) = f("backing_store") {
-        v = v.backing_store(BackingStore {
-            path,
-            format: f("backing_format")
-                .map(|b| enum_field("backing_format", &b))
-                .transpose()?,
-            permissions: None,
-        });
-    }
-    if f("label").is_some() || fields.get("mode").is_some() {
-        v = v.permissions(Permissions {
-            mode: fields.get("mode").and_then(Value::as_u64).map(|m| m as u32),
-            label: f("label"),
-            ..Permissions::default()
-        });
-    }
-    if let Some(c) = f("compat") {
-        v = v.compat(c);
-    }
-    for feature in fields.get("features").map(strings).unwrap_or_default() {
-        v = v.feature(enum_field("features", &feature)?);
-    }
-    if let Some(c) = f("cluster_size") {
-        v = v.cluster_size(size("cluster_size", &c)?);
-    }
-    Ok(v)
+    let fields = fields.as_object().unwrap().iter().map(|(k, v)| {
+        let field: VolumeField = k.parse().unwrap_or_else(|e| panic!("table field {k}: {e}"));
+        (field, field_value(v))
+    });
+    VolumeSpec::from_fields(fields.collect::<Vec<_>>())
 }
 
 // --- checks ------------------------------------------------------------------------------------
 
+/// With `KVMPOOL_BAD_INPUT_RECORD=FILE`, every refusal is written there (id, field,
+/// message, one per line, tab-separated): how the table's `message` column is filled.
+fn record(cid: &str, e: &Error) {
+    use std::io::Write;
+    let Some(path) = std::env::var_os("KVMPOOL_BAD_INPUT_RECORD") else {
+        return;
+    };
+    let line = serde_json::json!([cid, e.field(), e.to_string()]).to_string();
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    writeln!(f, "{line}").unwrap();
+}
+
 /// `result` must be an InvalidSpec error naming the case's field, with the case's reason
-/// in the message when `reason` is true.
+/// in the message when `reason` is true, and exactly the case's `message` when it has one.
 fn expect_invalid<T>(case: &Value, result: &Result<T>, where_: &str, reason: bool) -> Vec<String> {
     let field = case["field"].as_str().unwrap();
     let note = note_of(case);
@@ -393,6 +251,16 @@ fn expect_invalid<T>(case: &Value, result: &Result<T>, where_: &str, reason: boo
             {
                 if !e.to_string().contains(why) {
                     out.push(format!("{cid}: {where_}: {e:?} does not say {why:?}"));
+                }
+            }
+            if reason {
+                record(cid, e);
+                if let Some(want) = case.get("message").and_then(Value::as_str) {
+                    if e.to_string() != want {
+                        out.push(format!(
+                            "{cid}: {where_}: says {e:?}, wanted exactly {want:?}"
+                        ));
+                    }
                 }
             }
         }
@@ -586,16 +454,14 @@ fn every_case_is_refused_or_round_trips() {
                     .extend(expect_invalid(case, &res, "Size::parse", true));
             }
             "capacity_bytes" => {
-                let n: u64 = case["value"].as_str().unwrap().parse().unwrap();
-                let res = Size::try_bytes(n);
-                // Rust's only integer entry point is Size, whose field is "size".
-                let case = {
-                    let mut c = case.clone();
-                    c["field"] = Value::from("size");
-                    c
-                };
+                // the decimal text as an integer of any size, as Python and C pass it
+                let n: i128 = case["value"].as_str().unwrap().parse().unwrap();
+                let res = VolumeSpec::from_fields([
+                    (VolumeField::Name, FieldValue::from("v")),
+                    (VolumeField::Capacity, FieldValue::Int(n)),
+                ]);
                 r.failures
-                    .extend(expect_invalid(&case, &res, "Size::try_bytes", true));
+                    .extend(expect_invalid(case, &res, "VolumeSpec::from_fields", true));
             }
             "pool_spec" | "volume_spec" => {
                 let fields = &case["fields"];

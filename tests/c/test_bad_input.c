@@ -541,7 +541,7 @@ static kvmpool_status build_pool(const char *type, const jv *fields, kvmpool_poo
     if (rc == KVMPOOL_OK && F("auth_username")) {
         char *kind = field_value(fields, "auth_type");
         char *usage = field_value(fields, "auth_secret_usage");
-        rc = kvmpool_pool_spec_set_auth(s, kind ? kind : "chap", a, NULL, usage ? usage : "");
+        rc = kvmpool_pool_spec_set_auth(s, kind, a, NULL, usage ? usage : "");
         free(kind);
         free(usage);
     }
@@ -636,7 +636,8 @@ static kvmpool_status build_volume(const jv *fields, kvmpool_vol_spec **out)
 /* --- checks ---------------------------------------------------------------------------- */
 
 /* `rc` (with the thread's last error) must be INVALID_SPEC naming the case's field,
- * with the case's reason in the message when `reason` is set. */
+ * with the case's reason in the message when `reason` is set, and then exactly the
+ * case's message when it has one (the same text Rust and Python give). */
 static void expect_invalid(const jv *c, kvmpool_status rc, const char *where, int reason)
 {
     const char *cid = jstr(c, "id"), *field = jstr(c, "field"), *why = jstr(c, "reason");
@@ -653,6 +654,11 @@ static void expect_invalid(const jv *c, kvmpool_status rc, const char *where, in
     if (reason && why != NULL && strstr(msg, why) == NULL) {
         kt_failed++;
         fprintf(stderr, "FAILED: %s: %s: \"%s\" does not say \"%s\"\n", cid, where, msg, why);
+    }
+    const char *want = jstr(c, "message");
+    if (reason && want != NULL && strcmp(msg, want) != 0) {
+        kt_failed++;
+        fprintf(stderr, "FAILED: %s: %s: says \"%s\", wanted exactly \"%s\"\n", cid, where, msg, want);
     }
 }
 
@@ -1047,7 +1053,7 @@ static const str_fn STR_FNS[] = {
     {"kvmpool_pool_spec_set_protocol_version", 1, {"version"}, {"4"}, 1, "netfs"},
     {"kvmpool_pool_spec_set_initiator", 1, {"iqn"}, {"iqn.2024-01.x:i"}, 1, "iscsi"},
     {"kvmpool_pool_spec_set_auth", 4, {"auth_type", "username", "secret_uuid", "secret_usage"},
-     {"chap", "u", NULL, "usage"}, 4 | 8, "iscsi"},
+     {"chap", "u", NULL, "usage"}, 1 | 4 | 8, "iscsi"},
     {"kvmpool_pool_spec_set_vendor", 1, {"vendor"}, {"v"}, 1, "iscsi"},
     {"kvmpool_pool_spec_set_product", 1, {"product"}, {"p"}, 1, "iscsi"},
     {"kvmpool_pool_spec_set_source_name", 1, {"source_name"}, {"s"}, 0, "rbd"},

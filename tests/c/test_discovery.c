@@ -757,7 +757,7 @@ static void discovery_test_driver(kvmpool_conn *conn, kvmpool_pool_source ***kee
             CHECK_OK(kvmpool_pool_source_to_spec(srcs[0], "share", "relative", &spec));
             if (spec != NULL)
                 CHECK_ARG(kvmpool_pool_spec_validate(spec), KVMPOOL_ERR_INVALID_SPEC,
-                          "target.path");
+                          "target");
             kvmpool_pool_spec_free(spec);
         }
         kvmpool_pool_source_list_free(srcs, n);
@@ -803,11 +803,13 @@ static void capabilities_test_driver(kvmpool_conn *conn)
         CHECK_OK(kvmpool_pool_undefine(pool));
         kvmpool_pool_free(pool);
     }
-    /* the spec rules still run at define */
-    REQUIRE_OK(kvmpool_pool_spec_dir("kvmpool-c-disc-rel", "relative/dir", &rel));
+    /* the spec rules still run at define (a relative target, as libvirt's parser reads) */
+    REQUIRE_OK(kvmpool_pool_spec_from_xml("<pool type='dir'><name>kvmpool-c-disc-rel</name>"
+                                          "<target><path>relative/dir</path></target></pool>",
+                                          &rel));
     CHECK_OK(kvmpool_conn_check_supported(conn, rel));
     pool = SENTINEL;
-    CHECK_ARG(kvmpool_pool_define(conn, rel, &pool), KVMPOOL_ERR_INVALID_SPEC, "target.path");
+    CHECK_ARG(kvmpool_pool_define(conn, rel, &pool), KVMPOOL_ERR_INVALID_SPEC, "target");
     CHECK(pool == SENTINEL);
     kvmpool_pool_spec_free(sd);
     kvmpool_pool_spec_free(rel);

@@ -86,12 +86,20 @@ static void real_failures(void)
     kvmpool_vol *v = SENTINEL;
     kvmpool_conn *c = SENTINEL;
 
-    /* INVALID_SPEC: a relative target path, refused before libvirt sees it. */
-    kvmpool_pool_spec *rel = NULL;
-    REQUIRE_OK(kvmpool_pool_spec_dir("kvmpool-c-rel", "relative/dir", &rel));
+    /* INVALID_SPEC: a relative target path, refused by the constructor at once; the
+     * same target in XML (which libvirt's parser takes) refused before libvirt sees it. */
+    kvmpool_pool_spec *rel = SENTINEL;
+    CHECK_STATUS(kvmpool_pool_spec_dir("kvmpool-c-rel", "relative/dir", &rel),
+                 KVMPOOL_ERR_INVALID_SPEC);
+    CHECK(rel == SENTINEL);
+    CHECK_STREQ(kvmpool_last_error_field(), "target");
+    rel = NULL;
+    REQUIRE_OK(kvmpool_pool_spec_from_xml("<pool type='dir'><name>kvmpool-c-rel</name>"
+                                          "<target><path>relative/dir</path></target></pool>",
+                                          &rel));
     CHECK_STATUS(kvmpool_pool_define(conn, rel, &p), KVMPOOL_ERR_INVALID_SPEC);
     CHECK(p == SENTINEL);
-    CHECK_STREQ(kvmpool_last_error_field(), "target.path");
+    CHECK_STREQ(kvmpool_last_error_field(), "target");
     check_last_error("KVMPOOL_ERR_INVALID_SPEC", 0);
     CHECK_STATUS(kvmpool_pool_spec_validate(rel), KVMPOOL_ERR_INVALID_SPEC);
     kvmpool_pool_spec_free(rel);
@@ -361,7 +369,8 @@ static void null_arguments(void)
     NUL(kvmpool_pool_spec_set_protocol_version(NULL, "4"));
     NUL(kvmpool_pool_spec_set_initiator(NULL, "iqn.2024-01.x:i"));
     NUL(kvmpool_pool_spec_set_auth(NULL, "chap", "u", NULL, "usage"));
-    NUL(kvmpool_pool_spec_set_auth(pspec, NULL, "u", NULL, "usage"));
+    /* NULL auth_type: the pool type's own; a dir pool has none */
+    CHECK_STATUS(kvmpool_pool_spec_set_auth(pspec, NULL, "u", NULL, "usage"), KVMPOOL_ERR_INVALID_SPEC);
     NUL(kvmpool_pool_spec_set_auth(pspec, "chap", NULL, NULL, "usage"));
     NUL(kvmpool_pool_spec_set_vendor(NULL, "v"));
     NUL(kvmpool_pool_spec_set_product(NULL, "p"));

@@ -265,6 +265,8 @@ static void setters_by_type(void)
     REQUIRE_OK(kvmpool_pool_spec_dir("kvmpool-c-s", NULL, &dir));
     REQUIRE_OK(kvmpool_pool_spec_rbd("kvmpool-c-r", "mon", "cp", &rbd));
     REQUIRE_OK(kvmpool_pool_spec_fs("kvmpool-c-f", "/dev/sdc1", NULL, &fs));
+    kvmpool_pool_spec *mpath = NULL;
+    REQUIRE_OK(kvmpool_pool_spec_mpath("kvmpool-c-m", &mpath));
     char *s = NULL;
     CHECK_OK(kvmpool_pool_spec_target_path(dir, &s));
     CHECK_STREQ(take(s), "/var/lib/libvirt/images/kvmpool-c-s");
@@ -275,28 +277,29 @@ static void setters_by_type(void)
         kvmpool_status rc;
         const char *field;
     } refused[] = {
-        {kvmpool_pool_spec_set_target(rbd, "/x"), "target.path"},
-        {kvmpool_pool_spec_set_permissions(rbd, 0700, -1, -1, NULL), "target.permissions"},
-        {kvmpool_pool_spec_set_format(dir, "ext4"), "source.format"},
-        {kvmpool_pool_spec_set_format(fs, "btrfs"), "source.format"},
-        {kvmpool_pool_spec_set_port(dir, 1), "source.host.port"},
-        {kvmpool_pool_spec_add_host(dir, "h", 0), "source.host"},
-        {kvmpool_pool_spec_add_device(dir, "/dev/x"), "source.device"},
-        {kvmpool_pool_spec_set_part_separator(dir, true), "source.device.part_separator"},
-        {kvmpool_pool_spec_add_mount_option(rbd, "ro"), "mount_opts"},
-        {kvmpool_pool_spec_set_protocol_version(dir, "4"), "source.protocol.ver"},
-        {kvmpool_pool_spec_set_initiator(dir, "iqn.2024-01.x:i"), "source.initiator.iqn"},
-        {kvmpool_pool_spec_set_auth(dir, "chap", "u", NULL, "s"), "source.auth"},
-        {kvmpool_pool_spec_set_auth(rbd, "ceph", "u", NULL, NULL), "source.auth.secret"},
-        {kvmpool_pool_spec_set_auth(rbd, "kerberos", "u", NULL, "s"), "source.auth.type"},
-        {kvmpool_pool_spec_set_vendor(dir, "v"), "source.vendor"},
-        {kvmpool_pool_spec_set_product(dir, "p"), "source.product"},
-        {kvmpool_pool_spec_set_source_name(dir, "x"), "source.name"},
-        {kvmpool_pool_spec_set_source_dir(dir, "/x"), "source.dir.path"},
-        {kvmpool_pool_spec_set_cow(rbd, true), "features.cow"},
-        {kvmpool_pool_spec_add_config_option(dir, "k", "v"), "config_opts"},
-        {kvmpool_pool_spec_set_refresh_allocation(dir, "capacity"), "refresh.volume.allocation"},
+        {kvmpool_pool_spec_set_target(rbd, "/x"), "target"},
+        {kvmpool_pool_spec_set_permissions(rbd, 0700, -1, -1, NULL), "mode"},
+        {kvmpool_pool_spec_set_format(dir, "ext4"), "format"},
+        {kvmpool_pool_spec_set_format(fs, "btrfs"), "format"},
+        {kvmpool_pool_spec_set_port(dir, 1), "port"},
+        {kvmpool_pool_spec_add_host(dir, "h", 0), "hosts"},
+        {kvmpool_pool_spec_add_device(dir, "/dev/x"), "devices"},
+        {kvmpool_pool_spec_set_part_separator(dir, true), "part_separator"},
+        {kvmpool_pool_spec_add_mount_option(rbd, "ro"), "mount_options"},
+        {kvmpool_pool_spec_set_protocol_version(dir, "4"), "protocol_version"},
+        {kvmpool_pool_spec_set_initiator(dir, "iqn.2024-01.x:i"), "initiator"},
+        {kvmpool_pool_spec_set_auth(dir, "chap", "u", NULL, "s"), "auth_type"},
+        {kvmpool_pool_spec_set_auth(rbd, "ceph", "u", NULL, NULL), "auth_secret_uuid"},
+        {kvmpool_pool_spec_set_auth(rbd, "kerberos", "u", NULL, "s"), "auth_type"},
+        {kvmpool_pool_spec_set_vendor(dir, "v"), "vendor"},
+        {kvmpool_pool_spec_set_product(dir, "p"), "product"},
+        {kvmpool_pool_spec_set_source_name(dir, "x"), "source_name"},
+        {kvmpool_pool_spec_set_source_dir(dir, "/x"), "source_path"},
+        {kvmpool_pool_spec_set_cow(rbd, true), "cow"},
+        {kvmpool_pool_spec_add_config_option(dir, "k", "v"), "config_options"},
+        {kvmpool_pool_spec_set_refresh_allocation(dir, "capacity"), "refresh_allocation"},
         {kvmpool_pool_spec_set_uuid(dir, "not-a-uuid"), "uuid"},
+        {kvmpool_pool_spec_set_target(dir, "relative"), "target"},
     };
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         /* (the initialisers run in no fixed order; only the statuses are checked) */
@@ -307,25 +310,37 @@ static void setters_by_type(void)
                     kvmpool_status_name(refused[i].rc));
         }
     }
-    /* One by one for the field names. */
+    /* One by one for the field names and the core's words. */
     CHECK_STATUS(kvmpool_pool_spec_set_target(rbd, "/x"), KVMPOOL_ERR_INVALID_SPEC);
-    CHECK_STREQ(kvmpool_last_error_field(), "target.path");
+    CHECK_STREQ(kvmpool_last_error_field(), "target");
+    CHECK_STREQ(kvmpool_last_error_message(), "target: rbd pools have no such field");
     CHECK_STATUS(kvmpool_pool_spec_set_format(fs, "btrfs"), KVMPOOL_ERR_INVALID_SPEC);
-    CHECK_STREQ(kvmpool_last_error_field(), "source.format");
+    CHECK_STREQ(kvmpool_last_error_field(), "format");
     CHECK(strstr(kvmpool_last_error_message(), "ext4") != NULL);
+    CHECK_STATUS(kvmpool_pool_spec_set_cow(fs, true), KVMPOOL_OK); /* fs pools have cow too */
+    CHECK_STATUS(kvmpool_pool_spec_set_permissions(mpath, 0750, -1, -1, NULL), KVMPOOL_OK);
 
-    /* A spec that validates only after a setter fixed it. */
-    kvmpool_pool_spec *id = NULL;
+    /* Constructors refuse bad input at once; setters check each value. */
+    static kvmpool_pool_spec *const untouched = (kvmpool_pool_spec *)&untouched;
+    kvmpool_pool_spec *id = untouched;
+    CHECK_STATUS(kvmpool_pool_spec_iscsi_direct("kvmpool-c-id", "127.0.0.1", "iqn.2024-01.x:t",
+                                                "not an iqn", &id),
+                 KVMPOOL_ERR_INVALID_SPEC);
+    CHECK(id == untouched);
+    CHECK_STREQ(kvmpool_last_error_field(), "initiator");
+    id = NULL;
     REQUIRE_OK(kvmpool_pool_spec_iscsi_direct("kvmpool-c-id", "127.0.0.1", "iqn.2024-01.x:t",
-                                              "not an iqn", &id));
-    CHECK_STATUS(kvmpool_pool_spec_validate(id), KVMPOOL_ERR_INVALID_SPEC);
-    CHECK_STREQ(kvmpool_last_error_field(), "source.initiator.iqn");
-    CHECK_OK(kvmpool_pool_spec_set_initiator(id, "iqn.2024-01.kvmpool.test:init"));
+                                              "iqn.2024-01.kvmpool.test:init", &id));
+    CHECK_STATUS(kvmpool_pool_spec_set_initiator(id, "not an iqn"), KVMPOOL_ERR_INVALID_SPEC);
+    CHECK_STREQ(kvmpool_last_error_field(), "initiator");
+    CHECK_STATUS(kvmpool_pool_spec_set_initiator(id, NULL), KVMPOOL_ERR_INVALID_SPEC);
+    CHECK_STREQ(kvmpool_last_error_message(), "initiator: is required for iscsi-direct pools");
     CHECK_OK(kvmpool_pool_spec_validate(id));
     CHECK_OK(kvmpool_pool_spec_set_name(id, "kvmpool-c-renamed"));
     CHECK_OK(kvmpool_pool_spec_name(id, &s));
     CHECK_STREQ(take(s), "kvmpool-c-renamed");
     kvmpool_pool_spec_free(id);
+    kvmpool_pool_spec_free(mpath);
     kvmpool_pool_spec_free(dir);
     kvmpool_pool_spec_free(rbd);
     kvmpool_pool_spec_free(fs);

@@ -65,10 +65,12 @@ def test_xml_special_characters_are_escaped_never_injected():
 def test_volume_specs():
     v = kvmpool.VolumeSpec("vm1.qcow2", capacity="10G", format="qcow2", features=["lazy_refcounts"])
     assert v.capacity == 10 << 30
-    assert v.allocation == 0
+    assert v.allocation is None  # what suits the pool type it is created in
+    assert "<allocation unit='bytes'>0</allocation>" in v.to_xml_in("dir")
+    assert f"<allocation unit='bytes'>{10 << 30}</allocation>" in v.to_xml_in("logical")
     assert v.format == "qcow2"
     back = kvmpool.VolumeSpec.from_xml(v.to_xml())
-    assert back == v
+    assert back == v.replace(allocation=v.capacity)
     assert "<volume type='file'>" in v.to_xml_in("dir")
     full = kvmpool.VolumeSpec("f.raw", capacity=1 << 20, preallocation="full")
     assert full.allocation == 1 << 20
@@ -92,23 +94,53 @@ BAD_POOL_SPECS = [
     (lambda: kvmpool.PoolSpec.dir("a\nb", target="/x"), "name"),
     (lambda: kvmpool.PoolSpec.dir("a\0b", target="/x"), "name"),
     (lambda: kvmpool.PoolSpec.dir("..", target="/x"), "name"),
-    (lambda: kvmpool.PoolSpec.dir("d", target="relative"), "target.path"),
-    (lambda: kvmpool.PoolSpec.dir("d", target="/a/../b"), "target.path"),
-    (lambda: kvmpool.PoolSpec.dir("d", target="/d", mode=0o1777), "target.permissions.mode"),
-    (lambda: kvmpool.PoolSpec.netfs("n", "h", "/p", target="/t", format="cifs", protocol_version="3"), "source.protocol.ver"),
-    (lambda: kvmpool.PoolSpec.iscsi("i", "h", "demo-target"), "source.device.path"),
-    (lambda: kvmpool.PoolSpec.iscsi_direct("i", "h", "iqn.2017-10.com.x:y", "not-an-iqn"), "source.initiator.iqn"),
-    (lambda: kvmpool.PoolSpec.fs("f", "sdc1", target="/t"), "source.device.path"),
+    (lambda: kvmpool.PoolSpec.dir("d", target="relative"), "target"),
+    (lambda: kvmpool.PoolSpec.dir("d", target="/a/../b"), "target"),
+    (lambda: kvmpool.PoolSpec.dir("d", target="/d", mode=0o1777), "mode"),
+    (lambda: kvmpool.PoolSpec.netfs("n", "h", "/p", target="/t", format="cifs", protocol_version="3"), "protocol_version"),
+    (lambda: kvmpool.PoolSpec.iscsi("i", "h", "demo-target"), "iqn"),
+    (lambda: kvmpool.PoolSpec.iscsi_direct("i", "h", "iqn.2017-10.com.x:y", "not-an-iqn"), "initiator"),
+    (lambda: kvmpool.PoolSpec.fs("f", "sdc1", target="/t"), "source_dev"),
+    (lambda: kvmpool.PoolSpec.netfs("n", "h", "/p", port="2049"), "port"),
+    (lambda: kvmpool.PoolSpec.dir("d", cow="yes"), "cow"),
+    (lambda: kvmpool.PoolSpec.iscsi("i", "h", "iqn.2017-10.com.x:y", auth_secret_usage="s"), "auth_username"),
 ]
 
 
 @pytest.mark.parametrize("make,field", BAD_POOL_SPECS)
-def test_bad_pool_specs_name_the_field(make, field):
+def test_bad_pool_specs_are_refused_at_construction(make, field):
     with pytest.raises(kvmpool.InvalidSpecError) as info:
-        make().validate()
+        make()
     assert info.value.field == field
     assert isinstance(info.value, ValueError)
     assert info.value.kind == "InvalidSpec"
+
+
+@pytest.mark.parametrize("pool_type", kvmpool.pool_types())
+def test_constructor_keywords_are_the_field_table(pool_type):
+    """The keywords of each constructor are exactly the core's fields for the type (the
+    same names manifests and the C setters use), the required ones positional."""
+    import inspect
+
+    make = getattr(kvmpool.PoolSpec, pool_type.replace("-", "_"))
+    params = inspect.signature(make).parameters
+    table = dict(kvmpool.pool_fields(pool_type))
+    assert set(params) == set(table), pool_type
+    for name, required in table.items():
+        assert (params[name].default is inspect.Parameter.empty) == required, (pool_type, name)
+
+
+def test_replace_and_fields_go_through_the_table():
+    spec = kvmpool.PoolSpec.netfs("n", "h", "/p", format="nfs")
+    assert spec.fields["host"] == "h" and spec.fields["format"] == "nfs"
+    moved = spec.replace(host="h2", port=2049)
+    assert moved.fields["host"] == "h2" and moved.fields["port"] == 2049
+    assert spec.fields["host"] == "h"  # specs are values
+    with pytest.raises(kvmpool.InvalidSpecError) as info:
+        spec.replace(adapter="host0")
+    assert str(info.value) == "adapter: netfs pools have no such field"
+    v = kvmpool.VolumeSpec("v", "1G", format="qcow2").replace(compat="1.1")
+    assert v.fields == {"name": "v", "capacity": 1 << 30, "format": "qcow2", "compat": "1.1"}
 
 
 @pytest.mark.parametrize(
@@ -124,6 +156,9 @@ def test_bad_pool_specs_name_the_field(make, field):
         ({"capacity": "1G", "format": "qcow3"}, "format"),
         ({"capacity": "1G", "preallocation": "some"}, "preallocation"),
         ({"capacity": "1G", "features": ["turbo"]}, "features"),
+        ({"capacity": "1G", "allocation": "1M", "preallocation": "full"}, "preallocation"),
+        ({"capacity": "1G", "backing_format": "raw"}, "backing_format"),
+        ({"capacity": 1.5}, "capacity"),
     ],
 )
 def test_bad_volume_arguments_name_the_field(kwargs, field):

@@ -14,7 +14,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::ptr::{self, NonNull};
 use std::str::Utf8Error;
 
-use kvmpool_core::{Error, ErrorKind, Permissions, Size};
+use kvmpool_core::{Error, ErrorKind, FieldValue, Size};
 
 use crate::status::kvmpool_status;
 
@@ -280,18 +280,21 @@ pub(crate) fn opt_out<T>(ptr: *mut T) -> Option<Out<T>> {
 
 /// Permissions from C: a negative mode, owner or group leaves it unset, a NULL label
 /// means none.
-pub(crate) fn permissions(
+/// The C permission arguments as the core's fields: a negative number or NULL means
+/// "leave unset" (C has no optional integers).
+pub(crate) fn permission_fields(
     mode: i32,
     owner: i64,
     group: i64,
     label: *const c_char,
-) -> Result<Permissions, Failure> {
-    Ok(Permissions {
-        mode: u32::try_from(mode).ok(),
-        owner: (owner >= 0).then_some(owner),
-        group: (group >= 0).then_some(group),
-        label: try_opt_str(label, "label")?.map(str::to_owned),
-    })
+) -> Result<[FieldValue; 4], Failure> {
+    let id = |n: i64| (n >= 0).then_some(n).into();
+    Ok([
+        (mode >= 0).then_some(i64::from(mode)).into(),
+        id(owner),
+        id(group),
+        try_opt_str(label, "label")?.into(),
+    ])
 }
 
 /// A size in bytes from C (at most 2^63 - 1, as libvirt takes).

@@ -12,7 +12,7 @@ use crate::boundary::{
 };
 use crate::conn::kvmpool_conn;
 use crate::discovery::parse_pool_type;
-use crate::pool_spec::{kvmpool_pool_spec, parse_uuid};
+use crate::pool_spec::kvmpool_pool_spec;
 use crate::status::kvmpool_status;
 
 /// A storage pool. Thread-safe. The handle follows the pool by UUID, also across a
@@ -343,7 +343,7 @@ pub extern "C" fn kvmpool_pool_lookup_by_uuid(
 ) -> kvmpool_status {
     ffi_boundary(|| {
         let conn = try_ref(conn, "conn")?;
-        let uuid = parse_uuid("uuid", try_str(uuid, "uuid")?)?;
+        let uuid = kvmpool_core::parse_uuid("uuid", try_str(uuid, "uuid")?)?;
         let out = try_out(pool_out, "pool_out")?;
         write_pool(out, conn.inner.pool_by_uuid(uuid)?);
         Ok(())

@@ -1,28 +1,26 @@
 //! Pool specs: one constructor per pool type with the required fields, setters for
 //! the optional ones, XML in and out.
 //!
-//! The setters apply to the pool types that have the field; on any other type they
-//! fail with `KVMPOOL_ERR_INVALID_SPEC` naming the field.
+//! Every constructor and setter hands its arguments to the core's field table
+//! (`PoolSpec::from_fields`, `PoolSpec::set`), which holds every rule, default and
+//! message: a setter on a type without the field, or with a wrong value, fails with
+//! `KVMPOOL_ERR_INVALID_SPEC` naming the field, and the spec stays as it was.
 
 use std::ffi::c_char;
 
-use kvmpool_core::{
-    Adapter, Auth, AuthType, DirPool, DiskFormat, DiskPool, FsFormat, FsPool, GlusterPool, Host,
-    IscsiDirectPool, IscsiPool, LogicalFormat, LogicalPool, MpathPool, NetfsFormat, NetfsPool,
-    PoolSpec, PoolType, RbdPool, RefreshAllocation, ScsiPool, SecretRef, SheepdogPool,
-    SourceDevice, Target, VstoragePool, ZfsPool,
-};
+use kvmpool_core::{FieldValue, PoolField as F, PoolSpec, PoolType};
 
 use crate::boundary::{
-    ffi_boundary, ffi_infallible, free_handle, invalid, new_handle, new_string, permissions,
-    try_mut, try_opt_str, try_out, try_ref, try_str, Failure, Out,
+    ffi_boundary, ffi_infallible, free_handle, new_handle, new_string, permission_fields, try_mut,
+    try_opt_str, try_out, try_ref, try_str, Failure, Out,
 };
 use crate::status::kvmpool_status;
 
 /// A storage pool definition (what `virsh pool-define-as` takes, or a `<pool>` XML
 /// document), one of the 14 pool types. Made by a kvmpool_pool_spec_<type>()
-/// constructor or kvmpool_pool_spec_from_xml(), changed by the setters, freed with
-/// kvmpool_pool_spec_free(). Not validated until used (or kvmpool_pool_spec_validate()).
+/// constructor (which refuses bad input at once) or kvmpool_pool_spec_from_xml(),
+/// changed by the setters (which check each value), freed with
+/// kvmpool_pool_spec_free(). Defining or creating a pool validates it as a whole.
 #[derive(Debug)]
 pub struct kvmpool_pool_spec {
     pub(crate) inner: PoolSpec,
@@ -40,13 +38,17 @@ fn write_spec(
     })
 }
 
-/// The target to use: the given one, or virt-install's default for the type.
-fn target_or_default(ty: PoolType, name: &str, target: Option<&str>) -> Target {
-    let path = target
-        .map(str::to_owned)
-        .or_else(|| ty.default_target(name))
-        .unwrap_or_default();
-    Target::new(path)
+/// A spec of `ty` from C arguments: the core checks everything.
+fn build<const N: usize>(ty: PoolType, fields: [(F, FieldValue); N]) -> Result<PoolSpec, Failure> {
+    Ok(PoolSpec::from_fields(ty, fields)?)
+}
+
+fn text(s: &str) -> FieldValue {
+    FieldValue::Text(s.to_owned())
+}
+
+fn opt_text(s: Option<&str>) -> FieldValue {
+    s.map_or(FieldValue::Unset, text)
 }
 
 /// A `dir` pool (`virsh pool-define-as NAME dir --target TARGET`): a directory of image
@@ -63,8 +65,10 @@ pub extern "C" fn kvmpool_pool_spec_dir(
     write_spec(spec_out, || {
         let name = try_str(name, "name")?;
         let target = try_opt_str(target, "target")?;
-        let t = target_or_default(PoolType::Dir, name, target);
-        Ok(DirPool::new(name, t).into())
+        build(
+            PoolType::Dir,
+            [(F::Name, text(name)), (F::Target, opt_text(target))],
+        )
     })
 }
 
@@ -84,8 +88,14 @@ pub extern "C" fn kvmpool_pool_spec_fs(
         let name = try_str(name, "name")?;
         let dev = try_str(source_dev, "source_dev")?;
         let target = try_opt_str(target, "target")?;
-        let t = target_or_default(PoolType::Fs, name, target);
-        Ok(FsPool::new(name, dev, t).into())
+        build(
+            PoolType::Fs,
+            [
+                (F::Name, text(name)),
+                (F::SourceDev, text(dev)),
+                (F::Target, opt_text(target)),
+            ],
+        )
     })
 }
 
@@ -107,8 +117,15 @@ pub extern "C" fn kvmpool_pool_spec_netfs(
         let host = try_str(host, "host")?;
         let path = try_str(source_path, "source_path")?;
         let target = try_opt_str(target, "target")?;
-        let t = target_or_default(PoolType::Netfs, name, target);
-        Ok(NetfsPool::new(name, host, path, t).into())
+        build(
+            PoolType::Netfs,
+            [
+                (F::Name, text(name)),
+                (F::Host, text(host)),
+                (F::SourcePath, text(path)),
+                (F::Target, opt_text(target)),
+            ],
+        )
     })
 }
 
@@ -124,8 +141,11 @@ pub extern "C" fn kvmpool_pool_spec_logical(
 ) -> kvmpool_status {
     write_spec(spec_out, || {
         let name = try_str(name, "name")?;
-        let vg = try_opt_str(vg_name, "vg_name")?.unwrap_or(name);
-        Ok(LogicalPool::new(name, vg).into())
+        let vg = try_opt_str(vg_name, "vg_name")?;
+        build(
+            PoolType::Logical,
+            [(F::Name, text(name)), (F::Vg, opt_text(vg))],
+        )
     })
 }
 
@@ -143,7 +163,10 @@ pub extern "C" fn kvmpool_pool_spec_disk(
     write_spec(spec_out, || {
         let name = try_str(name, "name")?;
         let device = try_str(device, "device")?;
-        Ok(DiskPool::new(name, device).into())
+        build(
+            PoolType::Disk,
+            [(F::Name, text(name)), (F::Device, text(device))],
+        )
     })
 }
 
@@ -162,7 +185,14 @@ pub extern "C" fn kvmpool_pool_spec_iscsi(
         let name = try_str(name, "name")?;
         let host = try_str(host, "host")?;
         let iqn = try_str(iqn, "iqn")?;
-        Ok(IscsiPool::new(name, host, iqn).into())
+        build(
+            PoolType::Iscsi,
+            [
+                (F::Name, text(name)),
+                (F::Host, text(host)),
+                (F::Iqn, text(iqn)),
+            ],
+        )
     })
 }
 
@@ -183,7 +213,15 @@ pub extern "C" fn kvmpool_pool_spec_iscsi_direct(
         let host = try_str(host, "host")?;
         let iqn = try_str(iqn, "iqn")?;
         let initiator = try_str(initiator, "initiator")?;
-        Ok(IscsiDirectPool::new(name, host, iqn, initiator).into())
+        build(
+            PoolType::IscsiDirect,
+            [
+                (F::Name, text(name)),
+                (F::Host, text(host)),
+                (F::Iqn, text(iqn)),
+                (F::Initiator, text(initiator)),
+            ],
+        )
     })
 }
 
@@ -200,7 +238,10 @@ pub extern "C" fn kvmpool_pool_spec_scsi(
     write_spec(spec_out, || {
         let name = try_str(name, "name")?;
         let adapter = try_str(adapter, "adapter")?;
-        Ok(ScsiPool::new(name, Adapter::scsi_host(adapter)).into())
+        build(
+            PoolType::Scsi,
+            [(F::Name, text(name)), (F::Adapter, text(adapter))],
+        )
     })
 }
 
@@ -214,7 +255,7 @@ pub extern "C" fn kvmpool_pool_spec_mpath(
 ) -> kvmpool_status {
     write_spec(spec_out, || {
         let name = try_str(name, "name")?;
-        Ok(MpathPool::new(name).into())
+        build(PoolType::Mpath, [(F::Name, text(name))])
     })
 }
 
@@ -233,7 +274,14 @@ pub extern "C" fn kvmpool_pool_spec_rbd(
         let name = try_str(name, "name")?;
         let monitor = try_str(monitor, "monitor")?;
         let ceph_pool = try_str(ceph_pool, "ceph_pool")?;
-        Ok(RbdPool::new(name, monitor, ceph_pool).into())
+        build(
+            PoolType::Rbd,
+            [
+                (F::Name, text(name)),
+                (F::Hosts, FieldValue::List(vec![monitor.to_owned()])),
+                (F::SourceName, text(ceph_pool)),
+            ],
+        )
     })
 }
 
@@ -250,7 +298,10 @@ pub extern "C" fn kvmpool_pool_spec_sheepdog(
     write_spec(spec_out, || {
         let name = try_str(name, "name")?;
         let host = try_str(host, "host")?;
-        Ok(SheepdogPool::new(name, host).into())
+        build(
+            PoolType::Sheepdog,
+            [(F::Name, text(name)), (F::Host, text(host))],
+        )
     })
 }
 
@@ -269,7 +320,14 @@ pub extern "C" fn kvmpool_pool_spec_gluster(
         let name = try_str(name, "name")?;
         let host = try_str(host, "host")?;
         let volume = try_str(volume, "volume")?;
-        Ok(GlusterPool::new(name, host, volume).into())
+        build(
+            PoolType::Gluster,
+            [
+                (F::Name, text(name)),
+                (F::Host, text(host)),
+                (F::Volume, text(volume)),
+            ],
+        )
     })
 }
 
@@ -285,8 +343,11 @@ pub extern "C" fn kvmpool_pool_spec_zfs(
 ) -> kvmpool_status {
     write_spec(spec_out, || {
         let name = try_str(name, "name")?;
-        let zpool = try_opt_str(zpool, "zpool")?.unwrap_or(name);
-        Ok(ZfsPool::new(name, zpool).into())
+        let zpool = try_opt_str(zpool, "zpool")?;
+        build(
+            PoolType::Zfs,
+            [(F::Name, text(name)), (F::Zpool, opt_text(zpool))],
+        )
     })
 }
 
@@ -304,7 +365,14 @@ pub extern "C" fn kvmpool_pool_spec_vstorage(
         let name = try_str(name, "name")?;
         let cluster = try_str(cluster, "cluster")?;
         let target = try_str(target, "target")?;
-        Ok(VstoragePool::new(name, cluster, target).into())
+        build(
+            PoolType::Vstorage,
+            [
+                (F::Name, text(name)),
+                (F::Cluster, text(cluster)),
+                (F::Target, text(target)),
+            ],
+        )
     })
 }
 
@@ -423,13 +491,6 @@ fn set(
     ffi_boundary(|| f(&mut try_mut(spec, "spec")?.inner))
 }
 
-fn no_field(spec: &PoolSpec, field: &str) -> Failure {
-    invalid(
-        field,
-        format!("{} pools have no such field", spec.pool_type()),
-    )
-}
-
 /// Rename the spec (define-as from an existing definition).
 /// Changes `spec`: no other thread may use the same spec during the call.
 #[no_mangle]
@@ -437,10 +498,7 @@ pub extern "C" fn kvmpool_pool_spec_set_name(
     spec: *mut kvmpool_pool_spec,
     name: *const c_char,
 ) -> kvmpool_status {
-    set(spec, |s| {
-        s.set_name(try_str(name, "name")?);
-        Ok(())
-    })
+    set(spec, |s| Ok(s.set(F::Name, try_str(name, "name")?)?))
 }
 
 /// Set the pool UUID ("8c7c1f1e-..."), or clear it with NULL (libvirt then generates
@@ -451,50 +509,25 @@ pub extern "C" fn kvmpool_pool_spec_set_uuid(
     spec: *mut kvmpool_pool_spec,
     uuid: *const c_char,
 ) -> kvmpool_status {
-    set(spec, |s| {
-        let uuid = match try_opt_str(uuid, "uuid")? {
-            Some(text) => Some(parse_uuid("uuid", text)?),
-            None => None,
-        };
-        s.set_uuid(uuid);
-        Ok(())
-    })
-}
-
-pub(crate) fn parse_uuid(arg: &str, text: &str) -> Result<uuid::Uuid, Failure> {
-    uuid::Uuid::parse_str(text).map_err(|e| invalid(arg, format!("{text:?} is not a UUID: {e}")))
+    set(spec, |s| Ok(s.set(F::Uuid, try_opt_str(uuid, "uuid")?)?))
 }
 
 /// Set the target path, keeping its permissions. For dir, fs, netfs, disk, iscsi,
-/// scsi, mpath and vstorage pools (logical and zfs targets follow from the volume
-/// group or zpool name).
+/// scsi, mpath and vstorage pools (a logical pool's target must be /dev/VG; zfs
+/// targets follow from the zpool name).
 /// Changes `spec`: no other thread may use the same spec during the call.
 #[no_mangle]
 pub extern "C" fn kvmpool_pool_spec_set_target(
     spec: *mut kvmpool_pool_spec,
     path: *const c_char,
 ) -> kvmpool_status {
-    set(spec, |s| {
-        let path = try_str(path, "path")?.to_owned();
-        match s {
-            PoolSpec::Dir(p) => p.target.path = path,
-            PoolSpec::Fs(p) => p.target.path = path,
-            PoolSpec::Netfs(p) => p.target.path = path,
-            PoolSpec::Disk(p) => p.target.path = path,
-            PoolSpec::Iscsi(p) => p.target.path = path,
-            PoolSpec::Scsi(p) => p.target.path = path,
-            PoolSpec::Mpath(p) => p.target.path = path,
-            PoolSpec::Vstorage(p) => p.target.path = path,
-            other => return Err(no_field(other, "target.path")),
-        }
-        Ok(())
-    })
+    set(spec, |s| Ok(s.set(F::Target, try_str(path, "path")?)?))
 }
 
 /// Set the permissions libvirt applies to the target: `mode` (e.g. 0755; negative:
 /// leave unset), `owner` and `group` ids (negative: leave unset), SELinux `label`
-/// (NULL: none). For the types with a local target except iscsi-direct, rbd,
-/// sheepdog and gluster.
+/// (NULL: none). For the types with a local target: dir, fs, netfs, logical, disk,
+/// iscsi, scsi, mpath, zfs and vstorage.
 /// Changes `spec`: no other thread may use the same spec during the call.
 #[no_mangle]
 pub extern "C" fn kvmpool_pool_spec_set_permissions(
@@ -505,22 +538,8 @@ pub extern "C" fn kvmpool_pool_spec_set_permissions(
     label: *const c_char,
 ) -> kvmpool_status {
     set(spec, |s| {
-        let perms = permissions(mode, owner, group, label)?;
-        let slot = match s {
-            PoolSpec::Dir(p) => &mut p.target.permissions,
-            PoolSpec::Fs(p) => &mut p.target.permissions,
-            PoolSpec::Netfs(p) => &mut p.target.permissions,
-            PoolSpec::Disk(p) => &mut p.target.permissions,
-            PoolSpec::Iscsi(p) => &mut p.target.permissions,
-            PoolSpec::Scsi(p) => &mut p.target.permissions,
-            PoolSpec::Mpath(p) => &mut p.target.permissions,
-            PoolSpec::Vstorage(p) => &mut p.target.permissions,
-            PoolSpec::Logical(p) => &mut p.permissions,
-            PoolSpec::Zfs(p) => &mut p.permissions,
-            other => return Err(no_field(other, "target.permissions")),
-        };
-        *slot = Some(perms);
-        Ok(())
+        let [m, o, g, l] = permission_fields(mode, owner, group, label)?;
+        Ok(s.set_fields([(F::Mode, m), (F::Owner, o), (F::Group, g), (F::Label, l)])?)
     })
 }
 
@@ -534,21 +553,10 @@ pub extern "C" fn kvmpool_pool_spec_set_format(
     spec: *mut kvmpool_pool_spec,
     format: *const c_char,
 ) -> kvmpool_status {
-    set(spec, |s| {
-        let format = try_str(format, "format")?;
-        let bad = |e| invalid("source.format", e);
-        match s {
-            PoolSpec::Fs(p) => p.format = format.parse::<FsFormat>().map_err(bad)?,
-            PoolSpec::Netfs(p) => p.format = format.parse::<NetfsFormat>().map_err(bad)?,
-            PoolSpec::Disk(p) => p.format = format.parse::<DiskFormat>().map_err(bad)?,
-            PoolSpec::Logical(p) => p.format = format.parse::<LogicalFormat>().map_err(bad)?,
-            other => return Err(no_field(other, "source.format")),
-        }
-        Ok(())
-    })
+    set(spec, |s| Ok(s.set(F::Format, try_str(format, "format")?)?))
 }
 
-/// Set the port of the source host (the first monitor of an rbd pool); 0 for the
+/// Set the port of the source host (of every monitor of an rbd pool); 0 for the
 /// protocol's default. For netfs, iscsi, iscsi-direct, rbd, sheepdog and gluster.
 /// Changes `spec`: no other thread may use the same spec during the call.
 #[no_mangle]
@@ -556,19 +564,7 @@ pub extern "C" fn kvmpool_pool_spec_set_port(
     spec: *mut kvmpool_pool_spec,
     port: u16,
 ) -> kvmpool_status {
-    set(spec, |s| {
-        let host = match s {
-            PoolSpec::Netfs(p) => &mut p.host,
-            PoolSpec::Iscsi(p) => &mut p.host,
-            PoolSpec::IscsiDirect(p) => &mut p.host,
-            PoolSpec::Sheepdog(p) => &mut p.host,
-            PoolSpec::Gluster(p) => &mut p.host,
-            PoolSpec::Rbd(p) if !p.hosts.is_empty() => &mut p.hosts[0],
-            other => return Err(no_field(other, "source.host.port")),
-        };
-        host.port = (port != 0).then_some(port);
-        Ok(())
-    })
+    set(spec, |s| Ok(s.set(F::Port, (port != 0).then_some(port))?))
 }
 
 /// Add a Ceph monitor to an rbd pool (`port` 0 for the default).
@@ -580,13 +576,8 @@ pub extern "C" fn kvmpool_pool_spec_add_host(
     port: u16,
 ) -> kvmpool_status {
     set(spec, |s| {
-        let mut h = Host::new(try_str(host, "host")?);
-        h.port = (port != 0).then_some(port);
-        match s {
-            PoolSpec::Rbd(p) => p.hosts.push(h),
-            other => return Err(no_field(other, "source.host")),
-        }
-        Ok(())
+        let host = try_str(host, "host")?;
+        Ok(s.add_host(host, (port != 0).then_some(port.into()))?)
     })
 }
 
@@ -598,15 +589,7 @@ pub extern "C" fn kvmpool_pool_spec_add_device(
     spec: *mut kvmpool_pool_spec,
     path: *const c_char,
 ) -> kvmpool_status {
-    set(spec, |s| {
-        let dev = SourceDevice::new(try_str(path, "path")?);
-        match s {
-            PoolSpec::Logical(p) => p.devices.push(dev),
-            PoolSpec::Zfs(p) => p.devices.push(dev),
-            other => return Err(no_field(other, "source.device")),
-        }
-        Ok(())
-    })
+    set(spec, |s| Ok(s.add(F::Devices, try_str(path, "path")?)?))
 }
 
 /// Disk pools: whether partition names get a "p" before the number (`sdc1` vs
@@ -617,13 +600,7 @@ pub extern "C" fn kvmpool_pool_spec_set_part_separator(
     spec: *mut kvmpool_pool_spec,
     on: bool,
 ) -> kvmpool_status {
-    set(spec, |s| match s {
-        PoolSpec::Disk(p) => {
-            p.device.part_separator = Some(on);
-            Ok(())
-        }
-        other => Err(no_field(other, "source.device.part_separator")),
-    })
+    set(spec, |s| Ok(s.set(F::PartSeparator, on)?))
 }
 
 /// Add a mount option (one per call, no commas) for fs and netfs pools.
@@ -634,13 +611,7 @@ pub extern "C" fn kvmpool_pool_spec_add_mount_option(
     option: *const c_char,
 ) -> kvmpool_status {
     set(spec, |s| {
-        let option = try_str(option, "option")?.to_owned();
-        match s {
-            PoolSpec::Fs(p) => p.mount_options.push(option),
-            PoolSpec::Netfs(p) => p.mount_options.push(option),
-            other => return Err(no_field(other, "mount_opts")),
-        }
-        Ok(())
+        Ok(s.add(F::MountOptions, try_str(option, "option")?)?)
     })
 }
 
@@ -653,12 +624,7 @@ pub extern "C" fn kvmpool_pool_spec_set_protocol_version(
     version: *const c_char,
 ) -> kvmpool_status {
     set(spec, |s| {
-        let version = try_opt_str(version, "version")?.map(str::to_owned);
-        match s {
-            PoolSpec::Netfs(p) => p.protocol_version = version,
-            other => return Err(no_field(other, "source.protocol.ver")),
-        }
-        Ok(())
+        Ok(s.set(F::ProtocolVersion, try_opt_str(version, "version")?)?)
     })
 }
 
@@ -670,20 +636,13 @@ pub extern "C" fn kvmpool_pool_spec_set_initiator(
     spec: *mut kvmpool_pool_spec,
     iqn: *const c_char,
 ) -> kvmpool_status {
-    set(spec, |s| {
-        let iqn = try_opt_str(iqn, "iqn")?.map(str::to_owned);
-        match s {
-            PoolSpec::Iscsi(p) => p.initiator = iqn,
-            PoolSpec::IscsiDirect(p) => p.initiator = iqn.unwrap_or_default(),
-            other => return Err(no_field(other, "source.initiator.iqn")),
-        }
-        Ok(())
-    })
+    set(spec, |s| Ok(s.set(F::Initiator, try_opt_str(iqn, "iqn")?)?))
 }
 
 /// Set authentication to the storage server for iscsi, iscsi-direct ("chap") and rbd
-/// ("ceph") pools: `auth_type`, `username`, and the libvirt secret holding the
-/// password or key, by `secret_uuid` or by `secret_usage` (exactly one non-NULL).
+/// ("ceph") pools: `auth_type` (NULL: the pool type's), `username`, and the libvirt
+/// secret holding the password or key, by `secret_uuid` or by `secret_usage`
+/// (exactly one non-NULL).
 /// Changes `spec`: no other thread may use the same spec during the call.
 #[no_mangle]
 pub extern "C" fn kvmpool_pool_spec_set_auth(
@@ -694,35 +653,19 @@ pub extern "C" fn kvmpool_pool_spec_set_auth(
     secret_usage: *const c_char,
 ) -> kvmpool_status {
     set(spec, |s| {
-        let auth_type: AuthType = try_str(auth_type, "auth_type")?
-            .parse()
-            .map_err(|e| invalid("source.auth.type", e))?;
-        let username = try_str(username, "username")?;
-        let secret = match (
-            try_opt_str(secret_uuid, "secret_uuid")?,
-            try_opt_str(secret_usage, "secret_usage")?,
-        ) {
-            (Some(u), None) => SecretRef::Uuid(parse_uuid("source.auth.secret.uuid", u)?),
-            (None, Some(u)) => SecretRef::Usage(u.to_owned()),
-            _ => {
-                return Err(invalid(
-                    "source.auth.secret",
-                    "give exactly one of secret_uuid and secret_usage",
-                ))
-            }
-        };
-        let auth = Auth {
-            auth_type,
-            username: username.to_owned(),
-            secret,
-        };
-        match s {
-            PoolSpec::Iscsi(p) => p.auth = Some(auth),
-            PoolSpec::IscsiDirect(p) => p.auth = Some(auth),
-            PoolSpec::Rbd(p) => p.auth = Some(auth),
-            other => return Err(no_field(other, "source.auth")),
-        }
-        Ok(())
+        let fields = [
+            (F::AuthType, try_opt_str(auth_type, "auth_type")?.into()),
+            (F::AuthUsername, try_str(username, "username")?.into()),
+            (
+                F::AuthSecretUuid,
+                try_opt_str(secret_uuid, "secret_uuid")?.into(),
+            ),
+            (
+                F::AuthSecretUsage,
+                try_opt_str(secret_usage, "secret_usage")?.into(),
+            ),
+        ];
+        Ok(s.set_fields(fields)?)
     })
 }
 
@@ -734,12 +677,7 @@ pub extern "C" fn kvmpool_pool_spec_set_vendor(
     vendor: *const c_char,
 ) -> kvmpool_status {
     set(spec, |s| {
-        let vendor = try_opt_str(vendor, "vendor")?.map(str::to_owned);
-        match s {
-            PoolSpec::Iscsi(p) => p.vendor = vendor,
-            other => return Err(no_field(other, "source.vendor")),
-        }
-        Ok(())
+        Ok(s.set(F::Vendor, try_opt_str(vendor, "vendor")?)?)
     })
 }
 
@@ -751,12 +689,7 @@ pub extern "C" fn kvmpool_pool_spec_set_product(
     product: *const c_char,
 ) -> kvmpool_status {
     set(spec, |s| {
-        let product = try_opt_str(product, "product")?.map(str::to_owned);
-        match s {
-            PoolSpec::Iscsi(p) => p.product = product,
-            other => return Err(no_field(other, "source.product")),
-        }
-        Ok(())
+        Ok(s.set(F::Product, try_opt_str(product, "product")?)?)
     })
 }
 
@@ -769,17 +702,7 @@ pub extern "C" fn kvmpool_pool_spec_set_source_name(
     source_name: *const c_char,
 ) -> kvmpool_status {
     set(spec, |s| {
-        let v = try_str(source_name, "source_name")?.to_owned();
-        match s {
-            PoolSpec::Logical(p) => p.vg_name = v,
-            PoolSpec::Rbd(p) => p.source_name = v,
-            PoolSpec::Sheepdog(p) => p.source_name = v,
-            PoolSpec::Gluster(p) => p.volume = v,
-            PoolSpec::Zfs(p) => p.zpool = v,
-            PoolSpec::Vstorage(p) => p.cluster = v,
-            other => return Err(no_field(other, "source.name")),
-        }
-        Ok(())
+        Ok(s.set_source_name(try_str(source_name, "source_name")?)?)
     })
 }
 
@@ -791,15 +714,7 @@ pub extern "C" fn kvmpool_pool_spec_set_source_dir(
     spec: *mut kvmpool_pool_spec,
     dir: *const c_char,
 ) -> kvmpool_status {
-    set(spec, |s| {
-        let v = try_str(dir, "dir")?.to_owned();
-        match s {
-            PoolSpec::Netfs(p) => p.source_path = v,
-            PoolSpec::Gluster(p) => p.dir = v,
-            other => return Err(no_field(other, "source.dir.path")),
-        }
-        Ok(())
-    })
+    set(spec, |s| Ok(s.set_source_dir(try_str(dir, "dir")?)?))
 }
 
 /// Turn copy-on-write on or off for new files of a dir or fs pool (btrfs nocow).
@@ -809,14 +724,7 @@ pub extern "C" fn kvmpool_pool_spec_set_cow(
     spec: *mut kvmpool_pool_spec,
     on: bool,
 ) -> kvmpool_status {
-    set(spec, |s| {
-        match s {
-            PoolSpec::Dir(p) => p.cow = Some(on),
-            PoolSpec::Fs(p) => p.cow = Some(on),
-            other => return Err(no_field(other, "features.cow")),
-        }
-        Ok(())
-    })
+    set(spec, |s| Ok(s.set(F::Cow, on)?))
 }
 
 /// Add a librados option (`<rbd:config_opts>`) to an rbd pool.
@@ -828,13 +736,11 @@ pub extern "C" fn kvmpool_pool_spec_add_config_option(
     value: *const c_char,
 ) -> kvmpool_status {
     set(spec, |s| {
-        let name = try_str(name, "name")?.to_owned();
-        let value = try_str(value, "value")?.to_owned();
-        match s {
-            PoolSpec::Rbd(p) => p.config_options.push((name, value)),
-            other => return Err(no_field(other, "config_opts")),
-        }
-        Ok(())
+        let pair = (
+            try_str(name, "name")?.to_owned(),
+            try_str(value, "value")?.to_owned(),
+        );
+        Ok(s.add(F::ConfigOptions, FieldValue::Pairs(vec![pair]))?)
     })
 }
 
@@ -847,17 +753,6 @@ pub extern "C" fn kvmpool_pool_spec_set_refresh_allocation(
     mode: *const c_char,
 ) -> kvmpool_status {
     set(spec, |s| {
-        let mode = match try_opt_str(mode, "mode")? {
-            Some(m) => Some(
-                m.parse::<RefreshAllocation>()
-                    .map_err(|e| invalid("refresh.volume.allocation", e))?,
-            ),
-            None => None,
-        };
-        match s {
-            PoolSpec::Rbd(p) => p.refresh_allocation = mode,
-            other => return Err(no_field(other, "refresh.volume.allocation")),
-        }
-        Ok(())
+        Ok(s.set(F::RefreshAllocation, try_opt_str(mode, "mode")?)?)
     })
 }

@@ -107,7 +107,7 @@ fn setters_refuse_fields_the_type_lacks() {
         kvmpool_pool_spec_set_format(spec, c"ext4".as_ptr()),
         kvmpool_status::KVMPOOL_ERR_INVALID_SPEC
     );
-    assert_eq!(last_field().as_deref(), Some("source.format"));
+    assert_eq!(last_field().as_deref(), Some("format"));
     assert_eq!(
         kvmpool_pool_spec_set_uuid(spec, c"not-a-uuid".as_ptr()),
         kvmpool_status::KVMPOOL_ERR_INVALID_SPEC

@@ -2,16 +2,12 @@
 
 use std::ffi::c_char;
 
-use kvmpool_core::{
-    Allocation, BackingStore, Encryption, Preallocation, SecretRef, VolumeFeature, VolumeFormat,
-    VolumeSpec,
-};
+use kvmpool_core::{Preallocation, VolumeField as V, VolumeSpec};
 
 use crate::boundary::{
-    ffi_boundary, ffi_infallible, free_handle, invalid, new_handle, new_string, permissions, size,
+    ffi_boundary, ffi_infallible, free_handle, invalid, new_handle, new_string, permission_fields,
     try_mut, try_opt_str, try_out, try_ref, try_str, Failure,
 };
-use crate::pool_spec::parse_uuid;
 use crate::status::kvmpool_status;
 
 /// A storage volume definition (what `virsh vol-create-as` takes, or a `<volume>`
@@ -29,9 +25,10 @@ pub const KVMPOOL_PREALLOC_METADATA: u32 = 1;
 /// Preallocation: the whole capacity (as set when this is applied).
 pub const KVMPOOL_PREALLOC_FULL: u32 = 2;
 
-/// A sparse volume called `name` of `capacity` bytes in the pool's default format
-/// (`virsh vol-create-as POOL NAME CAPACITY`); kvmpool_size_parse() turns "10G" into
-/// bytes. On success writes a new spec to `*spec_out` (free with
+/// A volume called `name` of `capacity` bytes in the pool's default format,
+/// allocated as suits the pool type (`virsh vol-create-as POOL NAME CAPACITY`);
+/// kvmpool_size_parse() turns "10G" into bytes. A bad name or capacity fails at once
+/// with KVMPOOL_ERR_INVALID_SPEC. On success writes a new spec to `*spec_out` (free with
 /// kvmpool_vol_spec_free()).
 /// Thread-safe.
 #[no_mangle]
@@ -43,7 +40,8 @@ pub extern "C" fn kvmpool_vol_spec_new(
     ffi_boundary(|| {
         let name = try_str(name, "name")?;
         let out = try_out(spec_out, "spec_out")?;
-        let inner = VolumeSpec::new(name, size("capacity", capacity)?);
+        let inner =
+            VolumeSpec::from_fields([(V::Name, name.into()), (V::Capacity, capacity.into())])?;
         out.write(new_handle(kvmpool_vol_spec { inner }));
         Ok(())
     })
@@ -115,10 +113,7 @@ pub extern "C" fn kvmpool_vol_spec_set_name(
     spec: *mut kvmpool_vol_spec,
     name: *const c_char,
 ) -> kvmpool_status {
-    set(spec, |s| {
-        s.name = try_str(name, "name")?.to_owned();
-        Ok(())
-    })
+    set(spec, |s| Ok(s.set(V::Name, try_str(name, "name")?)?))
 }
 
 /// Set the capacity in bytes. For kvmpool_vol_create_from(), 0 means the source's.
@@ -128,10 +123,7 @@ pub extern "C" fn kvmpool_vol_spec_set_capacity(
     spec: *mut kvmpool_vol_spec,
     capacity: u64,
 ) -> kvmpool_status {
-    set(spec, |s| {
-        s.capacity = size("capacity", capacity)?;
-        Ok(())
-    })
+    set(spec, |s| Ok(s.set(V::Capacity, capacity)?))
 }
 
 /// Set the format as libvirt spells it: "raw", "qcow2", ... for file pools, a
@@ -144,28 +136,20 @@ pub extern "C" fn kvmpool_vol_spec_set_format(
     format: *const c_char,
 ) -> kvmpool_status {
     set(spec, |s| {
-        s.format = match try_opt_str(format, "format")? {
-            Some(f) => Some(
-                f.parse::<VolumeFormat>()
-                    .map_err(|e| invalid("format", e))?,
-            ),
-            None => None,
-        };
-        Ok(())
+        Ok(s.set(V::Format, try_opt_str(format, "format")?)?)
     })
 }
 
-/// Set the allocation (bytes allocated up front; at most the capacity).
+/// Set the allocation (bytes allocated up front; at most the capacity). In a logical
+/// pool anything below the capacity is refused when the volume is created: see
+/// kvmpool_vol_spec_set_sparse_lv().
 /// Changes `spec`: no other thread may use the same spec during the call.
 #[no_mangle]
 pub extern "C" fn kvmpool_vol_spec_set_allocation(
     spec: *mut kvmpool_vol_spec,
     allocation: u64,
 ) -> kvmpool_status {
-    set(spec, |s| {
-        s.allocation = Allocation::Bytes(size("allocation", allocation)?);
-        Ok(())
-    })
+    set(spec, |s| Ok(s.set(V::Allocation, allocation)?))
 }
 
 /// Logical pools only: make the volume a sparse LV, a snapshot with `cow_bytes` of
@@ -179,14 +163,11 @@ pub extern "C" fn kvmpool_vol_spec_set_sparse_lv(
     spec: *mut kvmpool_vol_spec,
     cow_bytes: u64,
 ) -> kvmpool_status {
-    set(spec, |s| {
-        s.allocation = Allocation::SparseLv(size("sparse_lv", cow_bytes)?);
-        Ok(())
-    })
+    set(spec, |s| Ok(s.set(V::SparseLv, cow_bytes)?))
 }
 
 /// Choose how much to allocate up front: KVMPOOL_PREALLOC_SPARSE, _METADATA (qcow2
-/// only) or _FULL (the capacity set at the time of this call).
+/// only) or _FULL (the whole capacity).
 /// Changes `spec`: no other thread may use the same spec during the call.
 #[no_mangle]
 pub extern "C" fn kvmpool_vol_spec_set_preallocation(
@@ -205,8 +186,7 @@ pub extern "C" fn kvmpool_vol_spec_set_preallocation(
                 ))
             }
         };
-        *s = s.clone().preallocation(p);
-        Ok(())
+        Ok(s.set(V::Preallocation, p.as_str())?)
     })
 }
 
@@ -223,8 +203,8 @@ pub extern "C" fn kvmpool_vol_spec_set_permissions(
     label: *const c_char,
 ) -> kvmpool_status {
     set(spec, |s| {
-        s.permissions = Some(permissions(mode, owner, group, label)?);
-        Ok(())
+        let [m, o, g, l] = permission_fields(mode, owner, group, label)?;
+        Ok(s.set_fields([(V::Mode, m), (V::Owner, o), (V::Group, g), (V::Label, l)])?)
     })
 }
 
@@ -240,19 +220,11 @@ pub extern "C" fn kvmpool_vol_spec_set_backing_store(
 ) -> kvmpool_status {
     set(spec, |s| {
         let path = try_str(path, "path")?;
-        let format = match try_opt_str(format, "format")? {
-            Some(f) => Some(
-                f.parse::<VolumeFormat>()
-                    .map_err(|e| invalid("backing_store.format", e))?,
-            ),
-            None => None,
-        };
-        s.backing_store = Some(BackingStore {
-            path: path.to_owned(),
-            format,
-            permissions: None,
-        });
-        Ok(())
+        let format = try_opt_str(format, "format")?;
+        Ok(s.set_fields([
+            (V::BackingStore, path.into()),
+            (V::BackingFormat, format.into()),
+        ])?)
     })
 }
 
@@ -264,8 +236,7 @@ pub extern "C" fn kvmpool_vol_spec_set_compat(
     compat: *const c_char,
 ) -> kvmpool_status {
     set(spec, |s| {
-        s.compat = try_opt_str(compat, "compat")?.map(str::to_owned);
-        Ok(())
+        Ok(s.set(V::Compat, try_opt_str(compat, "compat")?)?)
     })
 }
 
@@ -278,11 +249,7 @@ pub extern "C" fn kvmpool_vol_spec_add_feature(
     feature: *const c_char,
 ) -> kvmpool_status {
     set(spec, |s| {
-        let f = try_str(feature, "feature")?
-            .parse::<VolumeFeature>()
-            .map_err(|e| invalid("features", e))?;
-        *s = s.clone().feature(f);
-        Ok(())
+        Ok(s.add(V::Features, try_str(feature, "feature")?)?)
     })
 }
 
@@ -293,10 +260,7 @@ pub extern "C" fn kvmpool_vol_spec_set_nocow(
     spec: *mut kvmpool_vol_spec,
     on: bool,
 ) -> kvmpool_status {
-    set(spec, |s| {
-        s.nocow = on;
-        Ok(())
-    })
+    set(spec, |s| Ok(s.set(V::Nocow, on)?))
 }
 
 /// Set the qcow2 cluster size in bytes (a power of two from 512 to 2 MiB); 0 clears
@@ -308,12 +272,7 @@ pub extern "C" fn kvmpool_vol_spec_set_cluster_size(
     bytes: u64,
 ) -> kvmpool_status {
     set(spec, |s| {
-        s.cluster_size = if bytes == 0 {
-            None
-        } else {
-            Some(size("cluster_size", bytes)?)
-        };
-        Ok(())
+        Ok(s.set(V::ClusterSize, (bytes != 0).then_some(bytes))?)
     })
 }
 
@@ -326,13 +285,6 @@ pub extern "C" fn kvmpool_vol_spec_set_luks(
     secret_uuid: *const c_char,
 ) -> kvmpool_status {
     set(spec, |s| {
-        s.encryption = match try_opt_str(secret_uuid, "secret_uuid")? {
-            Some(u) => Some(Encryption::luks(SecretRef::Uuid(parse_uuid(
-                "encryption.secret.uuid",
-                u,
-            )?))),
-            None => None,
-        };
-        Ok(())
+        Ok(s.set(V::LuksSecret, try_opt_str(secret_uuid, "secret_uuid")?)?)
     })
 }

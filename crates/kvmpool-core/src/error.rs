@@ -177,6 +177,19 @@ impl Error {
         self
     }
 
+    /// The same error reported under another field name: the name the caller used
+    /// for it (an argument, a manifest key, a place in a document).
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        let field = field.into();
+        if let Some(old) = &self.field {
+            if let Some(reason) = self.message.strip_prefix(&format!("{old}: ")) {
+                self.message = format!("{field}: {reason}");
+            }
+        }
+        self.field = Some(field);
+        self
+    }
+
     /// The same error as a lost connection to the daemon.
     pub(crate) fn link_lost(self) -> Self {
         self.with_kind(ErrorKind::Connect)

@@ -3,9 +3,8 @@
 use std::str::FromStr;
 
 use pyo3::prelude::*;
-use pyo3::types::PyString;
 
-use kvmpool_core::{Permissions, Size, UnknownValue};
+use kvmpool_core::{Size, UnknownValue};
 
 use crate::errors::{invalid, to_py};
 
@@ -18,39 +17,9 @@ pub(crate) fn call<T: Send>(
     py.detach(f).map_err(to_py)
 }
 
-/// A size given as a number of bytes or a string such as `"10G"`.
+/// A size given as a number of bytes or a string such as `"10G"` (the core reads it).
 pub(crate) fn size(field: &str, value: &Bound<'_, PyAny>) -> PyResult<Size> {
-    if let Ok(text) = value.cast::<PyString>() {
-        return Size::parse(&text.to_cow()?)
-            .map_err(|e| invalid(field, e.message().trim_start_matches("size: ")));
-    }
-    if value.is_instance_of::<pyo3::types::PyBool>() {
-        return Err(invalid(
-            field,
-            "a size is a number of bytes or a string like \"10G\", not a bool",
-        ));
-    }
-    match value.extract::<i128>() {
-        Ok(n) if n < 0 => Err(invalid(field, format!("{n} is negative"))),
-        Ok(n) => u64::try_from(n)
-            .map_err(|_| invalid(field, format!("{n} bytes is too large")))
-            .and_then(|n| {
-                Size::try_bytes(n)
-                    .map_err(|e| invalid(field, e.message().trim_start_matches("size: ")))
-            }),
-        Err(_) => Err(invalid(
-            field,
-            format!(
-                "a size is a number of bytes or a string like \"10G\", not {}",
-                value.get_type().name()?
-            ),
-        )),
-    }
-}
-
-/// An optional size.
-pub(crate) fn opt_size(field: &str, value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Size>> {
-    value.map(|v| size(field, v)).transpose()
+    kvmpool_core::required_size(field, &crate::spec::value(Some(value))).map_err(to_py)
 }
 
 /// A libvirt enum spelled as a string (`"qcow2"`, `"no-overwrite"`).
@@ -66,24 +35,7 @@ pub(crate) fn opt_enum<T: FromStr<Err = UnknownValue>>(
     value.map(|v| parse_enum(field, v)).transpose()
 }
 
-/// Permissions from keyword arguments, `None` when none is given.
-pub(crate) fn permissions(
-    mode: Option<u32>,
-    owner: Option<i64>,
-    group: Option<i64>,
-    label: Option<String>,
-) -> Option<Permissions> {
-    let p = Permissions {
-        mode,
-        owner,
-        group,
-        label,
-    };
-    (!p.is_empty()).then_some(p)
-}
-
 /// A UUID given as a string.
 pub(crate) fn uuid(field: &str, value: &str) -> PyResult<kvmpool_core::Uuid> {
-    kvmpool_core::Uuid::parse_str(value.trim())
-        .map_err(|e| invalid(field, format!("{value:?}: {e}")))
+    kvmpool_core::parse_uuid(field, value).map_err(to_py)
 }

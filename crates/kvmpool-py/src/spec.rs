@@ -1,12 +1,63 @@
-//! `PoolSpec` and `VolumeSpec`: the core specs, built from keyword arguments.
+//! `PoolSpec` and `VolumeSpec`: keyword arguments handed to the core's field table
+//! (`PoolSpec::from_fields`, `VolumeSpec::from_fields`), which owns every rule,
+//! default and message. The keywords are the table's field names.
 
 use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString, PyTuple};
 
 use kvmpool_core as core;
-use kvmpool_core::{Adapter, Auth, BackingStore, Host, PoolType, SecretRef, SourceDevice, Target};
+use kvmpool_core::{FieldValue, PoolField as F, PoolType, VolumeField as V};
 
-use crate::convert::{opt_enum, opt_size, parse_enum, permissions, size, uuid};
-use crate::errors::{invalid, to_py};
+use crate::convert::parse_enum;
+use crate::errors::to_py;
+
+/// A Python value as the core takes field values: only its shape is read here.
+pub(crate) fn value(obj: Option<&Bound<'_, PyAny>>) -> FieldValue {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return FieldValue::Unset;
+    };
+    if let Ok(b) = obj.cast::<PyBool>() {
+        return FieldValue::Bool(b.is_true());
+    }
+    if obj.is_instance_of::<PyInt>() {
+        return match obj.extract::<i128>() {
+            Ok(n) => FieldValue::Int(n),
+            Err(_) => FieldValue::Other("an integer beyond 128 bits".into()),
+        };
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return s.to_cow().map_or_else(
+            |_| FieldValue::Other("text that is not UTF-8".into()),
+            |t| FieldValue::Text(t.into_owned()),
+        );
+    }
+    if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+        if let Ok(items) = obj.extract::<Vec<String>>() {
+            return FieldValue::List(items);
+        }
+        if let Ok(pairs) = obj.extract::<Vec<(String, String)>>() {
+            return FieldValue::Pairs(pairs);
+        }
+        return FieldValue::Other("a list of mixed values".into());
+    }
+    let what = obj
+        .get_type()
+        .name()
+        .map_or_else(|_| "an object".into(), |n| format!("a {n}"));
+    FieldValue::Other(what)
+}
+
+/// A value as Python sees it.
+fn to_python<'py>(py: Python<'py>, v: FieldValue) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match v {
+        FieldValue::Unset | FieldValue::Other(_) => py.None().into_bound(py),
+        FieldValue::Text(t) => t.into_pyobject(py)?.into_any(),
+        FieldValue::Int(n) => n.into_pyobject(py)?.into_any(),
+        FieldValue::Bool(b) => PyBool::new(py, b).to_owned().into_any(),
+        FieldValue::List(l) => l.into_pyobject(py)?.into_any(),
+        FieldValue::Pairs(p) => p.into_pyobject(py)?.into_any(),
+    })
+}
 
 /// A storage pool definition (one of libvirt's pool types).
 #[pyclass(frozen, module = "kvmpool", name = "PoolSpec", eq)]
@@ -21,70 +72,13 @@ impl From<core::PoolSpec> for PyPoolSpec {
     }
 }
 
-fn target_of(
-    ty: PoolType,
-    name: &str,
-    target: Option<String>,
-    perms: Option<core::Permissions>,
-) -> Target {
-    let path = target
-        .or_else(|| ty.default_target(name))
-        .unwrap_or_default();
-    Target {
-        path,
-        permissions: perms,
-    }
-}
+type Arg<'a, 'py> = Option<&'a Bound<'py, PyAny>>;
 
-fn host(name: String, port: Option<u16>) -> Host {
-    Host { name, port }
-}
-
-fn auth(
-    auth_type: core::AuthType,
-    username: Option<String>,
-    secret_uuid: Option<&str>,
-    secret_usage: Option<String>,
-) -> PyResult<Option<Auth>> {
-    let Some(username) = username else {
-        if secret_uuid.is_some() || secret_usage.is_some() {
-            return Err(invalid("source.auth.username", "is required with a secret"));
-        }
-        return Ok(None);
-    };
-    let secret = match (secret_uuid, secret_usage) {
-        (Some(u), None) => SecretRef::Uuid(uuid("source.auth.secret.uuid", u)?),
-        (None, Some(usage)) => SecretRef::Usage(usage),
-        (Some(_), Some(_)) => {
-            return Err(invalid(
-                "source.auth.secret",
-                "give either a secret uuid or a usage, not both",
-            ))
-        }
-        (None, None) => {
-            return Err(invalid(
-                "source.auth.secret",
-                "a secret uuid or usage is required",
-            ))
-        }
-    };
-    Ok(Some(Auth {
-        auth_type,
-        username,
-        secret,
-    }))
-}
-
-fn set_uuid(spec: &mut core::PoolSpec, value: Option<&str>) -> PyResult<()> {
-    if let Some(u) = value {
-        spec.set_uuid(Some(uuid("uuid", u)?));
-    }
-    Ok(())
-}
-
-fn finish(mut spec: core::PoolSpec, pool_uuid: Option<&str>) -> PyResult<PyPoolSpec> {
-    set_uuid(&mut spec, pool_uuid)?;
-    Ok(spec.into())
+fn build<const N: usize>(ty: PoolType, args: [(F, Arg<'_, '_>); N]) -> PyResult<PyPoolSpec> {
+    let fields = args.map(|(f, a)| (f, value(a)));
+    core::PoolSpec::from_fields(ty, fields)
+        .map(Into::into)
+        .map_err(to_py)
 }
 
 #[pymethods]
@@ -94,216 +88,248 @@ impl PyPoolSpec {
     #[pyo3(signature = (name, target=None, *, uuid=None, mode=None, owner=None, group=None, label=None, cow=None))]
     #[allow(clippy::too_many_arguments)]
     fn dir(
-        name: String,
-        target: Option<String>,
-        uuid: Option<&str>,
-        mode: Option<u32>,
-        owner: Option<i64>,
-        group: Option<i64>,
-        label: Option<String>,
-        cow: Option<bool>,
+        name: &Bound<'_, PyAny>,
+        target: Arg,
+        uuid: Arg,
+        mode: Arg,
+        owner: Arg,
+        group: Arg,
+        label: Arg,
+        cow: Arg,
     ) -> PyResult<Self> {
-        let t = target_of(
+        build(
             PoolType::Dir,
-            &name,
-            target,
-            permissions(mode, owner, group, label),
-        );
-        let mut p = core::DirPool::new(name, t);
-        p.cow = cow;
-        finish(p.into(), uuid)
+            [
+                (F::Name, Some(name)),
+                (F::Target, target),
+                (F::Uuid, uuid),
+                (F::Mode, mode),
+                (F::Owner, owner),
+                (F::Group, group),
+                (F::Label, label),
+                (F::Cow, cow),
+            ],
+        )
     }
 
     /// A file-system pool on a block device (`--source-dev DEV --target TARGET`).
     #[staticmethod]
-    #[pyo3(signature = (name, source_dev, target=None, format="auto", *, uuid=None, mode=None, owner=None, group=None, label=None, mount_options=None))]
+    #[pyo3(signature = (name, source_dev, target=None, format=None, *, uuid=None, mode=None, owner=None, group=None, label=None, mount_options=None, cow=None))]
     #[allow(clippy::too_many_arguments)]
     fn fs(
-        name: String,
-        source_dev: String,
-        target: Option<String>,
-        format: &str,
-        uuid: Option<&str>,
-        mode: Option<u32>,
-        owner: Option<i64>,
-        group: Option<i64>,
-        label: Option<String>,
-        mount_options: Option<Vec<String>>,
+        name: &Bound<'_, PyAny>,
+        source_dev: &Bound<'_, PyAny>,
+        target: Arg,
+        format: Arg,
+        uuid: Arg,
+        mode: Arg,
+        owner: Arg,
+        group: Arg,
+        label: Arg,
+        mount_options: Arg,
+        cow: Arg,
     ) -> PyResult<Self> {
-        let t = target_of(
+        build(
             PoolType::Fs,
-            &name,
-            target,
-            permissions(mode, owner, group, label),
-        );
-        let mut p =
-            core::FsPool::new(name, source_dev, t).format(parse_enum("source.format", format)?);
-        p.mount_options = mount_options.unwrap_or_default();
-        finish(p.into(), uuid)
+            [
+                (F::Name, Some(name)),
+                (F::SourceDev, Some(source_dev)),
+                (F::Target, target),
+                (F::Format, format),
+                (F::Uuid, uuid),
+                (F::Mode, mode),
+                (F::Owner, owner),
+                (F::Group, group),
+                (F::Label, label),
+                (F::MountOptions, mount_options),
+                (F::Cow, cow),
+            ],
+        )
     }
 
     /// A network file system pool (`--source-host HOST --source-path PATH`).
     #[staticmethod]
-    #[pyo3(signature = (name, host, source_path, target=None, format="auto", *, port=None, protocol_version=None, uuid=None, mode=None, owner=None, group=None, label=None, mount_options=None))]
+    #[pyo3(signature = (name, host, source_path, target=None, format=None, *, port=None, protocol_version=None, uuid=None, mode=None, owner=None, group=None, label=None, mount_options=None))]
     #[allow(clippy::too_many_arguments)]
     fn netfs(
-        name: String,
-        host: String,
-        source_path: String,
-        target: Option<String>,
-        format: &str,
-        port: Option<u16>,
-        protocol_version: Option<String>,
-        uuid: Option<&str>,
-        mode: Option<u32>,
-        owner: Option<i64>,
-        group: Option<i64>,
-        label: Option<String>,
-        mount_options: Option<Vec<String>>,
+        name: &Bound<'_, PyAny>,
+        host: &Bound<'_, PyAny>,
+        source_path: &Bound<'_, PyAny>,
+        target: Arg,
+        format: Arg,
+        port: Arg,
+        protocol_version: Arg,
+        uuid: Arg,
+        mode: Arg,
+        owner: Arg,
+        group: Arg,
+        label: Arg,
+        mount_options: Arg,
     ) -> PyResult<Self> {
-        let t = target_of(
+        build(
             PoolType::Netfs,
-            &name,
-            target,
-            permissions(mode, owner, group, label),
-        );
-        let mut p = core::NetfsPool::new(name, self::host(host, port), source_path, t)
-            .format(parse_enum("source.format", format)?);
-        p.protocol_version = protocol_version;
-        p.mount_options = mount_options.unwrap_or_default();
-        finish(p.into(), uuid)
+            [
+                (F::Name, Some(name)),
+                (F::Host, Some(host)),
+                (F::SourcePath, Some(source_path)),
+                (F::Target, target),
+                (F::Format, format),
+                (F::Port, port),
+                (F::ProtocolVersion, protocol_version),
+                (F::Uuid, uuid),
+                (F::Mode, mode),
+                (F::Owner, owner),
+                (F::Group, group),
+                (F::Label, label),
+                (F::MountOptions, mount_options),
+            ],
+        )
     }
 
     /// An LVM volume group pool (`--source-name VG`); its target is `/dev/VG`.
     #[staticmethod]
-    #[pyo3(signature = (name, vg=None, devices=None, target=None, format="lvm2", *, uuid=None, mode=None, owner=None, group=None, label=None))]
+    #[pyo3(signature = (name, vg=None, devices=None, target=None, format=None, *, uuid=None, mode=None, owner=None, group=None, label=None))]
     #[allow(clippy::too_many_arguments)]
     fn logical(
-        name: String,
-        vg: Option<String>,
-        devices: Option<Vec<String>>,
-        target: Option<String>,
-        format: &str,
-        uuid: Option<&str>,
-        mode: Option<u32>,
-        owner: Option<i64>,
-        group: Option<i64>,
-        label: Option<String>,
+        name: &Bound<'_, PyAny>,
+        vg: Arg,
+        devices: Arg,
+        target: Arg,
+        format: Arg,
+        uuid: Arg,
+        mode: Arg,
+        owner: Arg,
+        group: Arg,
+        label: Arg,
     ) -> PyResult<Self> {
-        let vg = vg.unwrap_or_else(|| name.clone());
-        let mut p = core::LogicalPool::new(name, vg);
-        if let Some(t) = target {
-            if t.trim_end_matches('/') != p.target_path() {
-                return Err(invalid(
-                    "target.path",
-                    format!("a logical pool's target is {}, not {t:?}", p.target_path()),
-                ));
-            }
-        }
-        p.devices = devices
-            .unwrap_or_default()
-            .into_iter()
-            .map(SourceDevice::new)
-            .collect();
-        p.format = parse_enum("source.format", format)?;
-        p.permissions = permissions(mode, owner, group, label);
-        finish(p.into(), uuid)
+        build(
+            PoolType::Logical,
+            [
+                (F::Name, Some(name)),
+                (F::Vg, vg),
+                (F::Devices, devices),
+                (F::Target, target),
+                (F::Format, format),
+                (F::Uuid, uuid),
+                (F::Mode, mode),
+                (F::Owner, owner),
+                (F::Group, group),
+                (F::Label, label),
+            ],
+        )
     }
 
     /// A whole-disk pool (`--source-dev /dev/sdc --source-format gpt`); volumes are partitions.
     #[staticmethod]
-    #[pyo3(signature = (name, device, format="unknown", target=None, *, part_separator=None, uuid=None, mode=None, owner=None, group=None, label=None))]
+    #[pyo3(signature = (name, device, format=None, target=None, *, part_separator=None, uuid=None, mode=None, owner=None, group=None, label=None))]
     #[allow(clippy::too_many_arguments)]
     fn disk(
-        name: String,
-        device: String,
-        format: &str,
-        target: Option<String>,
-        part_separator: Option<bool>,
-        uuid: Option<&str>,
-        mode: Option<u32>,
-        owner: Option<i64>,
-        group: Option<i64>,
-        label: Option<String>,
+        name: &Bound<'_, PyAny>,
+        device: &Bound<'_, PyAny>,
+        format: Arg,
+        target: Arg,
+        part_separator: Arg,
+        uuid: Arg,
+        mode: Arg,
+        owner: Arg,
+        group: Arg,
+        label: Arg,
     ) -> PyResult<Self> {
-        let t = target_of(
+        build(
             PoolType::Disk,
-            &name,
-            target,
-            permissions(mode, owner, group, label),
-        );
-        let mut dev = SourceDevice::new(device);
-        dev.part_separator = part_separator;
-        let p = core::DiskPool::new(name, dev)
-            .format(parse_enum("source.format", format)?)
-            .target(t);
-        finish(p.into(), uuid)
+            [
+                (F::Name, Some(name)),
+                (F::Device, Some(device)),
+                (F::Format, format),
+                (F::Target, target),
+                (F::PartSeparator, part_separator),
+                (F::Uuid, uuid),
+                (F::Mode, mode),
+                (F::Owner, owner),
+                (F::Group, group),
+                (F::Label, label),
+            ],
+        )
     }
 
     /// An iSCSI pool through the kernel initiator (`--source-host HOST --source-dev IQN`).
     #[staticmethod]
-    #[pyo3(signature = (name, host, iqn, target=None, *, port=None, initiator=None, vendor=None, product=None, auth_username=None, auth_secret_uuid=None, auth_secret_usage=None, uuid=None, mode=None, owner=None, group=None, label=None))]
+    #[pyo3(signature = (name, host, iqn, target=None, *, port=None, initiator=None, vendor=None, product=None, auth_type=None, auth_username=None, auth_secret_uuid=None, auth_secret_usage=None, uuid=None, mode=None, owner=None, group=None, label=None))]
     #[allow(clippy::too_many_arguments)]
     fn iscsi(
-        name: String,
-        host: String,
-        iqn: String,
-        target: Option<String>,
-        port: Option<u16>,
-        initiator: Option<String>,
-        vendor: Option<String>,
-        product: Option<String>,
-        auth_username: Option<String>,
-        auth_secret_uuid: Option<&str>,
-        auth_secret_usage: Option<String>,
-        uuid: Option<&str>,
-        mode: Option<u32>,
-        owner: Option<i64>,
-        group: Option<i64>,
-        label: Option<String>,
+        name: &Bound<'_, PyAny>,
+        host: &Bound<'_, PyAny>,
+        iqn: &Bound<'_, PyAny>,
+        target: Arg,
+        port: Arg,
+        initiator: Arg,
+        vendor: Arg,
+        product: Arg,
+        auth_type: Arg,
+        auth_username: Arg,
+        auth_secret_uuid: Arg,
+        auth_secret_usage: Arg,
+        uuid: Arg,
+        mode: Arg,
+        owner: Arg,
+        group: Arg,
+        label: Arg,
     ) -> PyResult<Self> {
-        let t = target_of(
+        build(
             PoolType::Iscsi,
-            &name,
-            target,
-            permissions(mode, owner, group, label),
-        );
-        let mut p = core::IscsiPool::new(name, self::host(host, port), iqn).target(t);
-        p.initiator = initiator;
-        p.vendor = vendor;
-        p.product = product;
-        p.auth = auth(
-            core::AuthType::Chap,
-            auth_username,
-            auth_secret_uuid,
-            auth_secret_usage,
-        )?;
-        finish(p.into(), uuid)
+            [
+                (F::Name, Some(name)),
+                (F::Host, Some(host)),
+                (F::Iqn, Some(iqn)),
+                (F::Target, target),
+                (F::Port, port),
+                (F::Initiator, initiator),
+                (F::Vendor, vendor),
+                (F::Product, product),
+                (F::AuthType, auth_type),
+                (F::AuthUsername, auth_username),
+                (F::AuthSecretUuid, auth_secret_uuid),
+                (F::AuthSecretUsage, auth_secret_usage),
+                (F::Uuid, uuid),
+                (F::Mode, mode),
+                (F::Owner, owner),
+                (F::Group, group),
+                (F::Label, label),
+            ],
+        )
     }
 
     /// An iSCSI pool through libiscsi (no kernel initiator); needs an initiator IQN.
     #[staticmethod]
-    #[pyo3(signature = (name, host, iqn, initiator, *, port=None, auth_username=None, auth_secret_uuid=None, auth_secret_usage=None, uuid=None))]
+    #[pyo3(signature = (name, host, iqn, initiator, *, port=None, auth_type=None, auth_username=None, auth_secret_uuid=None, auth_secret_usage=None, uuid=None))]
     #[allow(clippy::too_many_arguments)]
     fn iscsi_direct(
-        name: String,
-        host: String,
-        iqn: String,
-        initiator: String,
-        port: Option<u16>,
-        auth_username: Option<String>,
-        auth_secret_uuid: Option<&str>,
-        auth_secret_usage: Option<String>,
-        uuid: Option<&str>,
+        name: &Bound<'_, PyAny>,
+        host: &Bound<'_, PyAny>,
+        iqn: &Bound<'_, PyAny>,
+        initiator: &Bound<'_, PyAny>,
+        port: Arg,
+        auth_type: Arg,
+        auth_username: Arg,
+        auth_secret_uuid: Arg,
+        auth_secret_usage: Arg,
+        uuid: Arg,
     ) -> PyResult<Self> {
-        let mut p = core::IscsiDirectPool::new(name, self::host(host, port), iqn, initiator);
-        p.auth = auth(
-            core::AuthType::Chap,
-            auth_username,
-            auth_secret_uuid,
-            auth_secret_usage,
-        )?;
-        finish(p.into(), uuid)
+        build(
+            PoolType::IscsiDirect,
+            [
+                (F::Name, Some(name)),
+                (F::Host, Some(host)),
+                (F::Iqn, Some(iqn)),
+                (F::Initiator, Some(initiator)),
+                (F::Port, port),
+                (F::AuthType, auth_type),
+                (F::AuthUsername, auth_username),
+                (F::AuthSecretUuid, auth_secret_uuid),
+                (F::AuthSecretUsage, auth_secret_usage),
+                (F::Uuid, uuid),
+            ],
+        )
     }
 
     /// A SCSI host adapter pool (`adapter` is the scsi_host name, e.g. `host0`).
@@ -311,133 +337,194 @@ impl PyPoolSpec {
     #[pyo3(signature = (name, adapter, target=None, *, uuid=None, mode=None, owner=None, group=None, label=None))]
     #[allow(clippy::too_many_arguments)]
     fn scsi(
-        name: String,
-        adapter: String,
-        target: Option<String>,
-        uuid: Option<&str>,
-        mode: Option<u32>,
-        owner: Option<i64>,
-        group: Option<i64>,
-        label: Option<String>,
+        name: &Bound<'_, PyAny>,
+        adapter: &Bound<'_, PyAny>,
+        target: Arg,
+        uuid: Arg,
+        mode: Arg,
+        owner: Arg,
+        group: Arg,
+        label: Arg,
     ) -> PyResult<Self> {
-        let t = target_of(
+        build(
             PoolType::Scsi,
-            &name,
-            target,
-            permissions(mode, owner, group, label),
-        );
-        finish(
-            core::ScsiPool::new(name, Adapter::scsi_host(adapter))
-                .target(t)
-                .into(),
-            uuid,
+            [
+                (F::Name, Some(name)),
+                (F::Adapter, Some(adapter)),
+                (F::Target, target),
+                (F::Uuid, uuid),
+                (F::Mode, mode),
+                (F::Owner, owner),
+                (F::Group, group),
+                (F::Label, label),
+            ],
         )
     }
 
     /// A multipath pool (target `/dev/mapper`).
     #[staticmethod]
-    #[pyo3(signature = (name, target=None, *, uuid=None))]
-    fn mpath(name: String, target: Option<String>, uuid: Option<&str>) -> PyResult<Self> {
-        let t = target_of(PoolType::Mpath, &name, target, None);
-        finish(core::MpathPool::new(name).target(t).into(), uuid)
+    #[pyo3(signature = (name, target=None, *, uuid=None, mode=None, owner=None, group=None, label=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn mpath(
+        name: &Bound<'_, PyAny>,
+        target: Arg,
+        uuid: Arg,
+        mode: Arg,
+        owner: Arg,
+        group: Arg,
+        label: Arg,
+    ) -> PyResult<Self> {
+        build(
+            PoolType::Mpath,
+            [
+                (F::Name, Some(name)),
+                (F::Target, target),
+                (F::Uuid, uuid),
+                (F::Mode, mode),
+                (F::Owner, owner),
+                (F::Group, group),
+                (F::Label, label),
+            ],
+        )
     }
 
     /// A Ceph RBD pool: monitors, and the Ceph pool name.
     #[staticmethod]
-    #[pyo3(signature = (name, hosts, source_name, *, port=None, auth_username=None, auth_secret_uuid=None, auth_secret_usage=None, config_options=None, uuid=None))]
+    #[pyo3(signature = (name, hosts, source_name, *, port=None, auth_type=None, auth_username=None, auth_secret_uuid=None, auth_secret_usage=None, config_options=None, refresh_allocation=None, uuid=None))]
     #[allow(clippy::too_many_arguments)]
     fn rbd(
-        name: String,
-        hosts: Vec<String>,
-        source_name: String,
-        port: Option<u16>,
-        auth_username: Option<String>,
-        auth_secret_uuid: Option<&str>,
-        auth_secret_usage: Option<String>,
-        config_options: Option<Vec<(String, String)>>,
-        uuid: Option<&str>,
+        name: &Bound<'_, PyAny>,
+        hosts: &Bound<'_, PyAny>,
+        source_name: &Bound<'_, PyAny>,
+        port: Arg,
+        auth_type: Arg,
+        auth_username: Arg,
+        auth_secret_uuid: Arg,
+        auth_secret_usage: Arg,
+        config_options: Arg,
+        refresh_allocation: Arg,
+        uuid: Arg,
     ) -> PyResult<Self> {
-        let mut monitors = hosts.into_iter().map(|h| self::host(h, port));
-        let first = monitors
-            .next()
-            .ok_or_else(|| invalid("source.host", "at least one monitor is required"))?;
-        let mut p = core::RbdPool::new(name, first, source_name);
-        p.hosts.extend(monitors);
-        p.auth = auth(
-            core::AuthType::Ceph,
-            auth_username,
-            auth_secret_uuid,
-            auth_secret_usage,
-        )?;
-        p.config_options = config_options.unwrap_or_default();
-        finish(p.into(), uuid)
+        build(
+            PoolType::Rbd,
+            [
+                (F::Name, Some(name)),
+                (F::Hosts, Some(hosts)),
+                (F::SourceName, Some(source_name)),
+                (F::Port, port),
+                (F::AuthType, auth_type),
+                (F::AuthUsername, auth_username),
+                (F::AuthSecretUuid, auth_secret_uuid),
+                (F::AuthSecretUsage, auth_secret_usage),
+                (F::ConfigOptions, config_options),
+                (F::RefreshAllocation, refresh_allocation),
+                (F::Uuid, uuid),
+            ],
+        )
     }
 
     /// A Sheepdog pool.
     #[staticmethod]
     #[pyo3(signature = (name, host, *, port=None, source_name=None, uuid=None))]
     fn sheepdog(
-        name: String,
-        host: String,
-        port: Option<u16>,
-        source_name: Option<String>,
-        uuid: Option<&str>,
+        name: &Bound<'_, PyAny>,
+        host: &Bound<'_, PyAny>,
+        port: Arg,
+        source_name: Arg,
+        uuid: Arg,
     ) -> PyResult<Self> {
-        let mut p = core::SheepdogPool::new(name, self::host(host, port));
-        if let Some(s) = source_name {
-            p.source_name = s;
-        }
-        finish(p.into(), uuid)
+        build(
+            PoolType::Sheepdog,
+            [
+                (F::Name, Some(name)),
+                (F::Host, Some(host)),
+                (F::Port, port),
+                (F::SourceName, source_name),
+                (F::Uuid, uuid),
+            ],
+        )
     }
 
     /// A GlusterFS volume through libgfapi (`dir` inside the volume, `/` for all of it).
     #[staticmethod]
-    #[pyo3(signature = (name, host, volume, *, dir="/", port=None, uuid=None))]
+    #[pyo3(signature = (name, host, volume, *, dir=None, port=None, uuid=None))]
     fn gluster(
-        name: String,
-        host: String,
-        volume: String,
-        dir: &str,
-        port: Option<u16>,
-        uuid: Option<&str>,
+        name: &Bound<'_, PyAny>,
+        host: &Bound<'_, PyAny>,
+        volume: &Bound<'_, PyAny>,
+        dir: Arg,
+        port: Arg,
+        uuid: Arg,
     ) -> PyResult<Self> {
-        finish(
-            core::GlusterPool::new(name, self::host(host, port), volume)
-                .dir(dir)
-                .into(),
-            uuid,
+        build(
+            PoolType::Gluster,
+            [
+                (F::Name, Some(name)),
+                (F::Host, Some(host)),
+                (F::Volume, Some(volume)),
+                (F::Dir, dir),
+                (F::Port, port),
+                (F::Uuid, uuid),
+            ],
         )
     }
 
     /// A ZFS pool (`zpool` defaults to the pool name); its target is `/dev/zvol/ZPOOL`.
     #[staticmethod]
-    #[pyo3(signature = (name, zpool=None, devices=None, *, uuid=None))]
+    #[pyo3(signature = (name, zpool=None, devices=None, *, uuid=None, mode=None, owner=None, group=None, label=None))]
+    #[allow(clippy::too_many_arguments)]
     fn zfs(
-        name: String,
-        zpool: Option<String>,
-        devices: Option<Vec<String>>,
-        uuid: Option<&str>,
+        name: &Bound<'_, PyAny>,
+        zpool: Arg,
+        devices: Arg,
+        uuid: Arg,
+        mode: Arg,
+        owner: Arg,
+        group: Arg,
+        label: Arg,
     ) -> PyResult<Self> {
-        let zpool = zpool.unwrap_or_else(|| name.clone());
-        let mut p = core::ZfsPool::new(name, zpool);
-        p.devices = devices
-            .unwrap_or_default()
-            .into_iter()
-            .map(SourceDevice::new)
-            .collect();
-        finish(p.into(), uuid)
+        build(
+            PoolType::Zfs,
+            [
+                (F::Name, Some(name)),
+                (F::Zpool, zpool),
+                (F::Devices, devices),
+                (F::Uuid, uuid),
+                (F::Mode, mode),
+                (F::Owner, owner),
+                (F::Group, group),
+                (F::Label, label),
+            ],
+        )
     }
 
     /// A Virtuozzo storage cluster mounted on `target`.
     #[staticmethod]
-    #[pyo3(signature = (name, cluster, target, *, uuid=None))]
+    #[pyo3(signature = (name, cluster, target, *, uuid=None, mode=None, owner=None, group=None, label=None))]
+    #[allow(clippy::too_many_arguments)]
     fn vstorage(
-        name: String,
-        cluster: String,
-        target: String,
-        uuid: Option<&str>,
+        name: &Bound<'_, PyAny>,
+        cluster: &Bound<'_, PyAny>,
+        target: &Bound<'_, PyAny>,
+        uuid: Arg,
+        mode: Arg,
+        owner: Arg,
+        group: Arg,
+        label: Arg,
     ) -> PyResult<Self> {
-        finish(core::VstoragePool::new(name, cluster, target).into(), uuid)
+        build(
+            PoolType::Vstorage,
+            [
+                (F::Name, Some(name)),
+                (F::Cluster, Some(cluster)),
+                (F::Target, Some(target)),
+                (F::Uuid, uuid),
+                (F::Mode, mode),
+                (F::Owner, owner),
+                (F::Group, group),
+                (F::Label, label),
+            ],
+        )
     }
 
     /// Parse libvirt pool XML (`pool-dumpxml`, or a file for `pool-define`).
@@ -464,6 +551,31 @@ impl PyPoolSpec {
     /// True when both define the same pool after libvirt's normalisation.
     fn same_definition(&self, other: &PyPoolSpec) -> bool {
         self.inner.same_definition(&other.inner)
+    }
+
+    /// A copy with some fields changed (the constructor's keywords); `None` resets a
+    /// field to its default.
+    #[pyo3(signature = (**changes))]
+    fn replace(&self, changes: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let mut fields = Vec::new();
+        for (key, v) in changes.into_iter().flatten() {
+            let key: String = key.extract()?;
+            let field = parse_enum::<F>(&key, &key)?;
+            fields.push((field, value(Some(&v))));
+        }
+        let mut spec = self.inner.clone();
+        spec.set_fields(fields).map_err(to_py)?;
+        Ok(spec.into())
+    }
+
+    /// The fields the spec sets, by keyword, as a dict.
+    #[getter]
+    fn fields<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        for (f, v) in self.inner.fields() {
+            d.set_item(f.as_str(), to_python(py, v)?)?;
+        }
+        Ok(d)
     }
 
     /// The pool name.
@@ -509,73 +621,53 @@ pub(crate) struct PyVolumeSpec {
 #[pymethods]
 impl PyVolumeSpec {
     /// A volume of `capacity` (bytes, or a string like `"10G"`), allocated as suits the
-    /// pool type unless `allocation` or `preallocation` ("sparse", "metadata", "full")
-    /// says otherwise; `sparse_lv` (logical pools) asks for a snapshot-backed sparse LV
-    /// with that much copy-on-write space.
+    /// pool type unless `allocation`, `preallocation` ("sparse", "metadata", "full")
+    /// or `sparse_lv` (logical pools: a snapshot-backed LV with that much
+    /// copy-on-write space) says otherwise.
     #[new]
-    #[pyo3(signature = (name, capacity, *, format=None, allocation=None, preallocation=None, sparse_lv=None, mode=None, owner=None, group=None, label=None, backing_store=None, backing_format=None, compat=None, features=None, nocow=false, cluster_size=None))]
+    #[pyo3(signature = (name, capacity, *, format=None, allocation=None, preallocation=None, sparse_lv=None, mode=None, owner=None, group=None, label=None, backing_store=None, backing_format=None, compat=None, features=None, nocow=None, cluster_size=None, luks_secret=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
-        name: String,
+        name: &Bound<'_, PyAny>,
         capacity: &Bound<'_, PyAny>,
-        format: Option<&str>,
-        allocation: Option<&Bound<'_, PyAny>>,
-        preallocation: Option<&str>,
-        sparse_lv: Option<&Bound<'_, PyAny>>,
-        mode: Option<u32>,
-        owner: Option<i64>,
-        group: Option<i64>,
-        label: Option<String>,
-        backing_store: Option<String>,
-        backing_format: Option<&str>,
-        compat: Option<String>,
-        features: Option<Vec<String>>,
-        nocow: bool,
-        cluster_size: Option<&Bound<'_, PyAny>>,
+        format: Arg,
+        allocation: Arg,
+        preallocation: Arg,
+        sparse_lv: Arg,
+        mode: Arg,
+        owner: Arg,
+        group: Arg,
+        label: Arg,
+        backing_store: Arg,
+        backing_format: Arg,
+        compat: Arg,
+        features: Arg,
+        nocow: Arg,
+        cluster_size: Arg,
+        luks_secret: Arg,
     ) -> PyResult<Self> {
-        let mut v = core::VolumeSpec::new(name, size("capacity", capacity)?);
-        v.format = opt_enum("format", format)?;
-        v = match preallocation {
-            None => v,
-            Some("sparse") => v.preallocation(core::Preallocation::Sparse),
-            Some("metadata") => v.preallocation(core::Preallocation::Metadata),
-            Some("full") => v.preallocation(core::Preallocation::Full),
-            Some(other) => {
-                return Err(invalid(
-                    "preallocation",
-                    format!("{other:?} is not sparse, metadata or full"),
-                ))
-            }
-        };
-        if let Some(a) = opt_size("allocation", allocation)? {
-            v.allocation = core::Allocation::Bytes(a);
-        }
-        if let Some(cow) = opt_size("sparse_lv", sparse_lv)? {
-            v.allocation = core::Allocation::SparseLv(cow);
-        }
-        v.permissions = permissions(mode, owner, group, label);
-        v.backing_store = match backing_store {
-            None => None,
-            Some(path) => Some(BackingStore {
-                path,
-                format: opt_enum("backing_store.format", backing_format)?,
-                permissions: None,
-            }),
-        };
-        v.compat = compat;
-        if let Some(names) = features {
-            let parsed = names
-                .iter()
-                .map(|f| parse_enum("features", f))
-                .collect::<PyResult<Vec<core::VolumeFeature>>>()?;
-            if v.compat.is_none() {
-                v.compat = Some("1.1".into());
-            }
-            v.features = Some(parsed);
-        }
-        v.nocow = nocow;
-        v.cluster_size = opt_size("cluster_size", cluster_size)?;
-        Ok(PyVolumeSpec { inner: v })
+        let fields = [
+            (V::Name, Some(name)),
+            (V::Capacity, Some(capacity)),
+            (V::Format, format),
+            (V::Allocation, allocation),
+            (V::Preallocation, preallocation),
+            (V::SparseLv, sparse_lv),
+            (V::Mode, mode),
+            (V::Owner, owner),
+            (V::Group, group),
+            (V::Label, label),
+            (V::BackingStore, backing_store),
+            (V::BackingFormat, backing_format),
+            (V::Compat, compat),
+            (V::Features, features),
+            (V::Nocow, nocow),
+            (V::ClusterSize, cluster_size),
+            (V::LuksSecret, luks_secret),
+        ];
+        core::VolumeSpec::from_fields(fields.map(|(f, a)| (f, value(a))))
+            .map(|inner| PyVolumeSpec { inner })
+            .map_err(to_py)
     }
 
     /// Parse libvirt volume XML (`vol-dumpxml`, or a file for `vol-create`).
@@ -599,6 +691,30 @@ impl PyVolumeSpec {
     /// Check the spec; raises InvalidSpecError naming the field.
     fn validate(&self) -> PyResult<()> {
         self.inner.validate().map_err(to_py)
+    }
+
+    /// A copy with some fields changed (the constructor's keywords).
+    #[pyo3(signature = (**changes))]
+    fn replace(&self, changes: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let mut fields = Vec::new();
+        for (key, v) in changes.into_iter().flatten() {
+            let key: String = key.extract()?;
+            let field = parse_enum::<V>(&key, &key)?;
+            fields.push((field, value(Some(&v))));
+        }
+        let mut inner = self.inner.clone();
+        inner.set_fields(fields).map_err(to_py)?;
+        Ok(PyVolumeSpec { inner })
+    }
+
+    /// The fields the spec sets, by keyword, as a dict.
+    #[getter]
+    fn fields<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        for (f, v) in self.inner.fields() {
+            d.set_item(f.as_str(), to_python(py, v)?)?;
+        }
+        Ok(d)
     }
 
     /// The volume name.
@@ -665,4 +781,16 @@ pub(crate) fn default_target(pool_type: &str, name: &str) -> PyResult<Option<Str
 #[pyfunction]
 pub(crate) fn pool_types() -> Vec<&'static str> {
     PoolType::ALL.iter().map(|t| t.as_str()).collect()
+}
+
+/// The fields a pool of `pool_type` holds (the keywords of its constructor), and
+/// whether each is required: `[(name, required), ...]`.
+#[pyfunction]
+pub(crate) fn pool_fields(pool_type: &str) -> PyResult<Vec<(&'static str, bool)>> {
+    let ty: PoolType = parse_enum("pool_type", pool_type)?;
+    Ok(ty
+        .fields()
+        .iter()
+        .map(|r| (r.field.as_str(), r.required))
+        .collect())
 }

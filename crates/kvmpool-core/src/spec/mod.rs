@@ -3,12 +3,15 @@
 //! daemon.
 
 pub(crate) mod check;
+mod fields;
 pub(crate) mod names;
 pub(crate) mod parts;
 mod pool;
 mod pool_types;
 pub(crate) mod volume;
+mod volume_fields;
 
+pub use fields::{check_value, parse_uuid, FieldRule, FieldValue, PoolField};
 pub use names::UnknownValue;
 pub use parts::{
     Adapter, Auth, AuthType, FcHostAdapter, Host, PciAddress, Permissions, SecretRef, SourceDevice,
@@ -25,3 +28,4 @@ pub use volume::{
     Ivgen, Preallocation, Timestamps, VolumeFeature, VolumeFormat, VolumeRuntime, VolumeSpec,
     VolumeType,
 };
+pub use volume_fields::{required_size, size as parse_size, VolumeField};

@@ -136,11 +136,6 @@ impl Auth {
             secret,
         }
     }
-
-    pub(crate) fn validate(&self, field: &str) -> Result<()> {
-        check::text(&format!("{field}.username"), &self.username)?;
-        self.secret.validate(&format!("{field}.secret"))
-    }
 }
 
 /// A PCI address, as in `<address domain='0x0000' bus='0x00' slot='0x1f' function='0x2'/>`.
@@ -304,31 +299,6 @@ impl Permissions {
     pub fn is_empty(&self) -> bool {
         self.mode.is_none() && self.owner.is_none() && self.group.is_none() && self.label.is_none()
     }
-
-    pub(crate) fn validate(&self, field: &str) -> Result<()> {
-        if let Some(mode) = self.mode {
-            if mode > 0o777 {
-                return Err(Error::invalid(
-                    format!("{field}.mode"),
-                    format!("{mode:#o} is above 0777"),
-                ));
-            }
-        }
-        for (name, id) in [("owner", self.owner), ("group", self.group)] {
-            if let Some(id) = id {
-                if id < -1 || id >= i64::from(u32::MAX) {
-                    return Err(Error::invalid(
-                        format!("{field}.{name}"),
-                        format!("{id} is not a valid id"),
-                    ));
-                }
-            }
-        }
-        if let Some(label) = &self.label {
-            check::text(&format!("{field}.label"), label)?;
-        }
-        Ok(())
-    }
 }
 
 /// Where a pool's volumes appear on the host: `<target><path/><permissions/></target>`.
@@ -347,14 +317,6 @@ impl Target {
             path: path.into(),
             permissions: None,
         }
-    }
-
-    pub(crate) fn validate(&self, field: &str) -> Result<()> {
-        check::absolute_path(&format!("{field}.path"), &self.path)?;
-        if let Some(p) = &self.permissions {
-            p.validate(&format!("{field}.permissions"))?;
-        }
-        Ok(())
     }
 }
 
@@ -406,24 +368,6 @@ mod tests {
         assert_eq!(sanitize_path("//srv/x"), "//srv/x");
         assert_eq!(sanitize_path("volume"), "volume");
         assert_eq!(sanitize_path("/sub/"), "/sub");
-    }
-
-    #[test]
-    fn permissions_rules() {
-        Permissions::mode(0o755)
-            .owner(107)
-            .group(107)
-            .validate("p")
-            .unwrap();
-        let e = Permissions::mode(0o1777)
-            .validate("target.permissions")
-            .unwrap_err();
-        assert_eq!(e.field(), Some("target.permissions.mode"));
-        let p = Permissions {
-            owner: Some(-2),
-            ..Permissions::default()
-        };
-        assert!(p.validate("p").is_err());
     }
 
     #[test]

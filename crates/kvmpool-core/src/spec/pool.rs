@@ -178,7 +178,7 @@ impl PoolSpec {
     /// absolute paths, iSCSI names, ports, modes), naming the field at fault.
     /// `define_pool` and friends call this before anything reaches libvirt.
     pub fn validate(&self) -> Result<()> {
-        each_variant!(self, p => p.validate())
+        super::fields::validate(&self.to_parts())
     }
 
     /// Format as libvirt pool XML. Unknown elements and attributes of a parsed

@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::check;
 use super::names::string_enum;
 use super::parts::{Adapter, Auth, Host, Permissions, SourceDevice, Target};
 use super::pool::PoolType;
@@ -134,51 +133,6 @@ fn target_permissions(p: &mut PoolParts) -> Option<Permissions> {
     p.target.take().and_then(|t| t.permissions)
 }
 
-fn validate_common(name: &str) -> Result<()> {
-    check::name("name", name)
-}
-
-fn validate_host(host: &Host) -> Result<()> {
-    host.validate("source.host")
-}
-
-fn validate_hosts(hosts: &[Host]) -> Result<()> {
-    if hosts.is_empty() {
-        return Err(Error::invalid(
-            "source.host",
-            "at least one host is required",
-        ));
-    }
-    for (i, h) in hosts.iter().enumerate() {
-        h.validate(&format!("source.host[{i}]"))?;
-    }
-    Ok(())
-}
-
-fn validate_devices(devices: &[SourceDevice]) -> Result<()> {
-    for (i, d) in devices.iter().enumerate() {
-        check::absolute_path(&format!("source.device[{i}].path"), &d.path)?;
-    }
-    Ok(())
-}
-
-fn validate_mount_options(opts: &[String]) -> Result<()> {
-    for (i, o) in opts.iter().enumerate() {
-        check::text(&format!("mount_opts[{i}]"), o)?;
-        if o.contains(',') {
-            return Err(Error::invalid(
-                format!("mount_opts[{i}]"),
-                format!("{o:?}: give one option per entry, without commas"),
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn validate_opt_text(field: &str, value: &Option<String>) -> Result<()> {
-    value.as_deref().map_or(Ok(()), |v| check::text(field, v))
-}
-
 fn parts(ty: PoolType, name: &str, uuid: Option<Uuid>, extra: &Extra) -> PoolParts {
     let mut p = PoolParts::new(ty, name);
     p.uuid = uuid;
@@ -234,8 +188,7 @@ impl DirPool {
 
     /// See [`PoolSpec::validate`](super::PoolSpec::validate).
     pub fn validate(&self) -> Result<()> {
-        validate_common(&self.name)?;
-        self.target.validate("target")
+        super::fields::validate(&self.to_parts())
     }
 
     pub(crate) fn to_parts(&self) -> PoolParts {
@@ -324,10 +277,7 @@ impl FsPool {
 
     /// See [`PoolSpec::validate`](super::PoolSpec::validate).
     pub fn validate(&self) -> Result<()> {
-        validate_common(&self.name)?;
-        check::absolute_path("source.device.path", &self.device.path)?;
-        self.target.validate("target")?;
-        validate_mount_options(&self.mount_options)
+        super::fields::validate(&self.to_parts())
     }
 
     pub(crate) fn to_parts(&self) -> PoolParts {
@@ -432,30 +382,7 @@ impl NetfsPool {
 
     /// See [`PoolSpec::validate`](super::PoolSpec::validate).
     pub fn validate(&self) -> Result<()> {
-        validate_common(&self.name)?;
-        validate_host(&self.host)?;
-        check::text("source.dir.path", &self.source_path)?;
-        check::path_text("source.dir.path", &self.source_path)?;
-        if let Some(v) = &self.protocol_version {
-            let ok = !matches!(self.format, NetfsFormat::Glusterfs | NetfsFormat::Cifs);
-            if !ok {
-                return Err(Error::invalid(
-                    "source.protocol.ver",
-                    format!("a protocol version is only for nfs, not {}", self.format),
-                ));
-            }
-            let numeric = v
-                .split('.')
-                .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
-            if !numeric || v.split('.').count() > 2 {
-                return Err(Error::invalid(
-                    "source.protocol.ver",
-                    format!("{v:?} is not a version like 3, 4 or 4.1"),
-                ));
-            }
-        }
-        self.target.validate("target")?;
-        validate_mount_options(&self.mount_options)
+        super::fields::validate(&self.to_parts())
     }
 
     pub(crate) fn to_parts(&self) -> PoolParts {
@@ -545,13 +472,7 @@ impl LogicalPool {
 
     /// See [`PoolSpec::validate`](super::PoolSpec::validate).
     pub fn validate(&self) -> Result<()> {
-        validate_common(&self.name)?;
-        check::name("source.name", &self.vg_name)?;
-        validate_devices(&self.devices)?;
-        if let Some(p) = &self.permissions {
-            p.validate("target.permissions")?;
-        }
-        Ok(())
+        super::fields::validate(&self.to_parts())
     }
 
     pub(crate) fn to_parts(&self) -> PoolParts {
@@ -631,9 +552,7 @@ impl DiskPool {
 
     /// See [`PoolSpec::validate`](super::PoolSpec::validate).
     pub fn validate(&self) -> Result<()> {
-        validate_common(&self.name)?;
-        check::absolute_path("source.device.path", &self.device.path)?;
-        self.target.validate("target")
+        super::fields::validate(&self.to_parts())
     }
 
     pub(crate) fn to_parts(&self) -> PoolParts {
@@ -726,18 +645,7 @@ impl IscsiPool {
 
     /// See [`PoolSpec::validate`](super::PoolSpec::validate).
     pub fn validate(&self) -> Result<()> {
-        validate_common(&self.name)?;
-        validate_host(&self.host)?;
-        check::iqn("source.device.path", &self.target_iqn)?;
-        if let Some(i) = &self.initiator {
-            check::iqn("source.initiator.iqn", i)?;
-        }
-        if let Some(a) = &self.auth {
-            a.validate("source.auth")?;
-        }
-        validate_opt_text("source.vendor", &self.vendor)?;
-        validate_opt_text("source.product", &self.product)?;
-        self.target.validate("target")
+        super::fields::validate(&self.to_parts())
     }
 
     pub(crate) fn to_parts(&self) -> PoolParts {
@@ -823,20 +731,7 @@ impl IscsiDirectPool {
 
     /// See [`PoolSpec::validate`](super::PoolSpec::validate).
     pub fn validate(&self) -> Result<()> {
-        validate_common(&self.name)?;
-        validate_host(&self.host)?;
-        check::iqn("source.device.path", &self.target_iqn)?;
-        if self.initiator.is_empty() {
-            return Err(Error::invalid(
-                "source.initiator.iqn",
-                "is required for iscsi-direct pools",
-            ));
-        }
-        check::iqn("source.initiator.iqn", &self.initiator)?;
-        if let Some(a) = &self.auth {
-            a.validate("source.auth")?;
-        }
-        Ok(())
+        super::fields::validate(&self.to_parts())
     }
 
     pub(crate) fn to_parts(&self) -> PoolParts {
@@ -907,9 +802,7 @@ impl ScsiPool {
 
     /// See [`PoolSpec::validate`](super::PoolSpec::validate).
     pub fn validate(&self) -> Result<()> {
-        validate_common(&self.name)?;
-        self.adapter.validate("source.adapter")?;
-        self.target.validate("target")
+        super::fields::validate(&self.to_parts())
     }
 
     pub(crate) fn to_parts(&self) -> PoolParts {
@@ -925,7 +818,6 @@ impl ScsiPool {
             .adapter
             .take()
             .ok_or_else(|| Error::invalid("source.adapter", "is required for scsi pools"))?;
-        adapter.validate("source.adapter")?;
         Ok(ScsiPool {
             adapter,
             target: required_target(&mut p)?,
@@ -975,8 +867,7 @@ impl MpathPool {
 
     /// See [`PoolSpec::validate`](super::PoolSpec::validate).
     pub fn validate(&self) -> Result<()> {
-        validate_common(&self.name)?;
-        self.target.validate("target")
+        super::fields::validate(&self.to_parts())
     }
 
     pub(crate) fn to_parts(&self) -> PoolParts {
@@ -1063,17 +954,7 @@ impl RbdPool {
 
     /// See [`PoolSpec::validate`](super::PoolSpec::validate).
     pub fn validate(&self) -> Result<()> {
-        validate_common(&self.name)?;
-        validate_hosts(&self.hosts)?;
-        check::text("source.name", &self.source_name)?;
-        if let Some(a) = &self.auth {
-            a.validate("source.auth")?;
-        }
-        for (i, (n, v)) in self.config_options.iter().enumerate() {
-            check::text(&format!("config_opts[{i}].name"), n)?;
-            check::text(&format!("config_opts[{i}].value"), v)?;
-        }
-        Ok(())
+        super::fields::validate(&self.to_parts())
     }
 
     pub(crate) fn to_parts(&self) -> PoolParts {
@@ -1141,9 +1022,7 @@ impl SheepdogPool {
 
     /// See [`PoolSpec::validate`](super::PoolSpec::validate).
     pub fn validate(&self) -> Result<()> {
-        validate_common(&self.name)?;
-        validate_host(&self.host)?;
-        check::text("source.name", &self.source_name)
+        super::fields::validate(&self.to_parts())
     }
 
     pub(crate) fn to_parts(&self) -> PoolParts {
@@ -1210,10 +1089,7 @@ impl GlusterPool {
 
     /// See [`PoolSpec::validate`](super::PoolSpec::validate).
     pub fn validate(&self) -> Result<()> {
-        validate_common(&self.name)?;
-        validate_host(&self.host)?;
-        check::text("source.name", &self.volume)?;
-        check::absolute_path("source.dir.path", &self.dir)
+        super::fields::validate(&self.to_parts())
     }
 
     pub(crate) fn to_parts(&self) -> PoolParts {
@@ -1287,13 +1163,7 @@ impl ZfsPool {
 
     /// See [`PoolSpec::validate`](super::PoolSpec::validate).
     pub fn validate(&self) -> Result<()> {
-        validate_common(&self.name)?;
-        check::name("source.name", &self.zpool)?;
-        validate_devices(&self.devices)?;
-        if let Some(p) = &self.permissions {
-            p.validate("target.permissions")?;
-        }
-        Ok(())
+        super::fields::validate(&self.to_parts())
     }
 
     pub(crate) fn to_parts(&self) -> PoolParts {
@@ -1360,9 +1230,7 @@ impl VstoragePool {
 
     /// See [`PoolSpec::validate`](super::PoolSpec::validate).
     pub fn validate(&self) -> Result<()> {
-        validate_common(&self.name)?;
-        check::text("source.name", &self.cluster)?;
-        self.target.validate("target")
+        super::fields::validate(&self.to_parts())
     }
 
     pub(crate) fn to_parts(&self) -> PoolParts {

@@ -100,18 +100,20 @@ string_enum! {
     }
 }
 
-/// How much of a new volume to allocate up front (the named choices).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Preallocation {
-    /// Nothing: a sparse file (virt-install's default for file-backed pools). Not
-    /// possible in logical pools, where "sparse" is a snapshot-backed LV: ask for one
-    /// with [`VolumeSpec::sparse_lv`].
-    #[default]
-    Sparse,
-    /// qcow2 metadata only (`VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA`).
-    Metadata,
-    /// The whole capacity.
-    Full,
+string_enum! {
+    /// How much of a new volume to allocate up front (the named choices).
+    #[derive(Default)]
+    pub enum Preallocation {
+        /// Nothing: a sparse file (virt-install's default for file-backed pools). Not
+        /// possible in logical pools, where "sparse" is a snapshot-backed LV: ask for
+        /// one with [`VolumeSpec::sparse_lv`].
+        #[default]
+        Sparse = "sparse",
+        /// qcow2 metadata only (`VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA`).
+        Metadata = "metadata",
+        /// The whole capacity.
+        Full = "full",
+    }
 }
 
 /// How much of a new volume is allocated when libvirt creates it (`<allocation>`).
@@ -477,11 +479,11 @@ impl VolumeSpec {
             ));
         }
         if let Some(p) = &self.permissions {
-            p.validate("permissions")?;
+            super::fields::check_permissions(p)?;
         }
         if let Some(b) = &self.backing_store {
-            check::text("backing_store.path", &b.path)?;
-            check::path_text("backing_store.path", &b.path)?;
+            check::text("backing_store", &b.path)?;
+            check::path_text("backing_store", &b.path)?;
         }
         if let Some(e) = &self.encryption {
             for (i, s) in e.secrets.iter().enumerate() {

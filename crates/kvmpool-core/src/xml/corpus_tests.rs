@@ -230,7 +230,7 @@ fn corpus_documents_pass_validation() {
     for (file, xml) in files(&dir.join("pool-in")) {
         match PoolSpec::from_xml(&xml).unwrap().validate() {
             Err(e) if not_iqn.contains(&file.as_str()) => {
-                assert_eq!(e.field(), Some("source.device.path"), "{file}: {e}")
+                assert_eq!(e.field(), Some("iqn"), "{file}: {e}")
             }
             Err(e) => failures.push(format!("{file}: {e}")),
             Ok(()) if not_iqn.contains(&file.as_str()) => {

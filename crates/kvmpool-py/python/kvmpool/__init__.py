@@ -44,6 +44,7 @@ from ._kvmpool import (
     default_target,
     format_size,
     parse_size,
+    pool_fields,
     pool_types,
 )
 
@@ -79,5 +80,6 @@ __all__ = [
     "default_target",
     "format_size",
     "parse_size",
+    "pool_fields",
     "pool_types",
 ]

@@ -36,6 +36,7 @@ __all__ = [
     "default_target",
     "format_size",
     "parse_size",
+    "pool_fields",
     "pool_types",
 ]
 
@@ -94,6 +95,8 @@ def format_size(bytes: int) -> str:
 def default_target(pool_type: str, name: str) -> Optional[str]:
     """The target path virt-install uses for a new pool."""
 
+def pool_fields(pool_type: str) -> list[tuple[str, bool]]:
+    """The fields of a pool type (its constructor's keywords) and whether each is required."""
 def pool_types() -> list[str]:
     """The pool types kvmpool knows."""
 
@@ -127,9 +130,13 @@ class TransferReport:
     @property
     def hole_bytes(self) -> int: ...
 
+_FieldValue = Union[str, int, bool, Sequence[str], Sequence[tuple[str, str]], None]
+
 @final
 class PoolSpec:
-    """A storage pool definition, one constructor per pool type."""
+    """A storage pool definition, one constructor per pool type. The keywords of each
+    constructor are the fields of the type (``pool_fields(type)``); bad input raises
+    InvalidSpecError at construction."""
     @staticmethod
     def dir(
         name: str, target: Optional[str] = None, *, uuid: Optional[str] = None,
@@ -138,15 +145,15 @@ class PoolSpec:
     ) -> PoolSpec: ...
     @staticmethod
     def fs(
-        name: str, source_dev: str, target: Optional[str] = None, format: str = "auto", *,
+        name: str, source_dev: str, target: Optional[str] = None, format: Optional[str] = None, *,
         uuid: Optional[str] = None, mode: Optional[int] = None, owner: Optional[int] = None,
         group: Optional[int] = None, label: Optional[str] = None,
-        mount_options: Optional[Sequence[str]] = None,
+        mount_options: Optional[Sequence[str]] = None, cow: Optional[bool] = None,
     ) -> PoolSpec: ...
     @staticmethod
     def netfs(
         name: str, host: str, source_path: str, target: Optional[str] = None,
-        format: str = "auto", *, port: Optional[int] = None,
+        format: Optional[str] = None, *, port: Optional[int] = None,
         protocol_version: Optional[str] = None, uuid: Optional[str] = None,
         mode: Optional[int] = None, owner: Optional[int] = None, group: Optional[int] = None,
         label: Optional[str] = None, mount_options: Optional[Sequence[str]] = None,
@@ -154,13 +161,13 @@ class PoolSpec:
     @staticmethod
     def logical(
         name: str, vg: Optional[str] = None, devices: Optional[Sequence[str]] = None,
-        target: Optional[str] = None, format: str = "lvm2", *, uuid: Optional[str] = None,
+        target: Optional[str] = None, format: Optional[str] = None, *, uuid: Optional[str] = None,
         mode: Optional[int] = None, owner: Optional[int] = None, group: Optional[int] = None,
         label: Optional[str] = None,
     ) -> PoolSpec: ...
     @staticmethod
     def disk(
-        name: str, device: str, format: str = "unknown", target: Optional[str] = None, *,
+        name: str, device: str, format: Optional[str] = None, target: Optional[str] = None, *,
         part_separator: Optional[bool] = None, uuid: Optional[str] = None,
         mode: Optional[int] = None, owner: Optional[int] = None, group: Optional[int] = None,
         label: Optional[str] = None,
@@ -170,6 +177,7 @@ class PoolSpec:
         name: str, host: str, iqn: str, target: Optional[str] = None, *,
         port: Optional[int] = None, initiator: Optional[str] = None,
         vendor: Optional[str] = None, product: Optional[str] = None,
+        auth_type: Optional[Literal["chap"]] = None,
         auth_username: Optional[str] = None, auth_secret_uuid: Optional[str] = None,
         auth_secret_usage: Optional[str] = None, uuid: Optional[str] = None,
         mode: Optional[int] = None, owner: Optional[int] = None, group: Optional[int] = None,
@@ -178,6 +186,7 @@ class PoolSpec:
     @staticmethod
     def iscsi_direct(
         name: str, host: str, iqn: str, initiator: str, *, port: Optional[int] = None,
+        auth_type: Optional[Literal["chap"]] = None,
         auth_username: Optional[str] = None, auth_secret_uuid: Optional[str] = None,
         auth_secret_usage: Optional[str] = None, uuid: Optional[str] = None,
     ) -> PoolSpec: ...
@@ -188,13 +197,20 @@ class PoolSpec:
         label: Optional[str] = None,
     ) -> PoolSpec: ...
     @staticmethod
-    def mpath(name: str, target: Optional[str] = None, *, uuid: Optional[str] = None) -> PoolSpec: ...
+    def mpath(
+        name: str, target: Optional[str] = None, *, uuid: Optional[str] = None,
+        mode: Optional[int] = None, owner: Optional[int] = None, group: Optional[int] = None,
+        label: Optional[str] = None,
+    ) -> PoolSpec: ...
     @staticmethod
     def rbd(
         name: str, hosts: Sequence[str], source_name: str, *, port: Optional[int] = None,
+        auth_type: Optional[Literal["ceph"]] = None,
         auth_username: Optional[str] = None, auth_secret_uuid: Optional[str] = None,
         auth_secret_usage: Optional[str] = None,
-        config_options: Optional[Sequence[tuple[str, str]]] = None, uuid: Optional[str] = None,
+        config_options: Optional[Sequence[tuple[str, str]]] = None,
+        refresh_allocation: Optional[Literal["default", "capacity"]] = None,
+        uuid: Optional[str] = None,
     ) -> PoolSpec: ...
     @staticmethod
     def sheepdog(
@@ -203,16 +219,21 @@ class PoolSpec:
     ) -> PoolSpec: ...
     @staticmethod
     def gluster(
-        name: str, host: str, volume: str, *, dir: str = "/", port: Optional[int] = None,
+        name: str, host: str, volume: str, *, dir: Optional[str] = None, port: Optional[int] = None,
         uuid: Optional[str] = None,
     ) -> PoolSpec: ...
     @staticmethod
     def zfs(
         name: str, zpool: Optional[str] = None, devices: Optional[Sequence[str]] = None, *,
-        uuid: Optional[str] = None,
+        uuid: Optional[str] = None, mode: Optional[int] = None, owner: Optional[int] = None,
+        group: Optional[int] = None, label: Optional[str] = None,
     ) -> PoolSpec: ...
     @staticmethod
-    def vstorage(name: str, cluster: str, target: str, *, uuid: Optional[str] = None) -> PoolSpec: ...
+    def vstorage(
+        name: str, cluster: str, target: str, *, uuid: Optional[str] = None,
+        mode: Optional[int] = None, owner: Optional[int] = None, group: Optional[int] = None,
+        label: Optional[str] = None,
+    ) -> PoolSpec: ...
     @staticmethod
     def from_xml(xml: str) -> PoolSpec:
         """Parse libvirt pool XML."""
@@ -222,6 +243,11 @@ class PoolSpec:
         """Raise InvalidSpecError naming the field at fault."""
     def satisfied_by(self, current: PoolSpec) -> bool: ...
     def same_definition(self, other: PoolSpec) -> bool: ...
+    def replace(self, **changes: _FieldValue) -> PoolSpec:
+        """A copy with some fields changed (the constructor's keywords)."""
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The fields the spec sets, by keyword."""
     @property
     def name(self) -> str: ...
     @property
@@ -233,7 +259,7 @@ class PoolSpec:
 
 @final
 class VolumeSpec:
-    """A storage volume definition."""
+    """A storage volume definition; bad input raises InvalidSpecError at construction."""
     def __new__(
         cls, name: str, capacity: _SizeArg, *, format: Optional[str] = None,
         allocation: Optional[_SizeArg] = None,
@@ -242,14 +268,19 @@ class VolumeSpec:
         mode: Optional[int] = None, owner: Optional[int] = None, group: Optional[int] = None,
         label: Optional[str] = None, backing_store: Optional[str] = None,
         backing_format: Optional[str] = None, compat: Optional[str] = None,
-        features: Optional[Sequence[str]] = None, nocow: bool = False,
-        cluster_size: Optional[_SizeArg] = None,
+        features: Optional[Sequence[str]] = None, nocow: Optional[bool] = None,
+        cluster_size: Optional[_SizeArg] = None, luks_secret: Optional[str] = None,
     ) -> VolumeSpec: ...
     @staticmethod
     def from_xml(xml: str) -> VolumeSpec: ...
     def to_xml(self) -> str: ...
     def to_xml_in(self, pool_type: str) -> str: ...
     def validate(self) -> None: ...
+    def replace(self, **changes: _FieldValue) -> VolumeSpec:
+        """A copy with some fields changed (the constructor's keywords)."""
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The fields the spec sets, by keyword."""
     @property
     def name(self) -> str: ...
     @property
