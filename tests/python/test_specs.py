@@ -124,10 +124,23 @@ def test_constructor_keywords_are_the_field_table(pool_type):
 
     make = getattr(kvmpool.PoolSpec, pool_type.replace("-", "_"))
     params = inspect.signature(make).parameters
-    table = dict(kvmpool.pool_fields(pool_type))
-    assert set(params) == set(table), pool_type
-    for name, required in table.items():
+    table = {name: (required, positional) for name, required, positional in kvmpool.pool_fields(pool_type)}
+    assert list(params) == list(table), pool_type
+    for name, (required, positional) in table.items():
         assert (params[name].default is inspect.Parameter.empty) == required, (pool_type, name)
+        keyword_only = params[name].kind is inspect.Parameter.KEYWORD_ONLY
+        assert keyword_only == (not positional), (pool_type, name)
+
+
+def test_volume_spec_stub_lists_the_core_fields():
+    """VolumeSpec takes **fields at run time; its stub must name exactly the core's."""
+    import ast
+    from pathlib import Path
+
+    stub = Path(kvmpool.__file__).with_name("__init__.pyi").read_text()
+    cls = next(n for n in ast.parse(stub).body if isinstance(n, ast.ClassDef) and n.name == "VolumeSpec")
+    new = next(n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__new__")
+    assert [a.arg for a in new.args.kwonlyargs] == kvmpool.volume_fields()
 
 
 def test_replace_and_fields_go_through_the_table():

@@ -34,6 +34,7 @@ fn _kvmpool(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(spec::default_target, m)?)?;
     m.add_function(wrap_pyfunction!(spec::pool_types, m)?)?;
     m.add_function(wrap_pyfunction!(spec::pool_fields, m)?)?;
+    m.add_function(wrap_pyfunction!(spec::volume_fields, m)?)?;
     m.add_class::<conn::PyConnection>()?;
     m.add_class::<conn::PyEnsureReport>()?;
     m.add_class::<conn::PyPoolSource>()?;

@@ -72,459 +72,31 @@ impl From<core::PoolSpec> for PyPoolSpec {
     }
 }
 
-type Arg<'a, 'py> = Option<&'a Bound<'py, PyAny>>;
-
-fn build<const N: usize>(ty: PoolType, args: [(F, Arg<'_, '_>); N]) -> PyResult<PyPoolSpec> {
-    let fields = args.map(|(f, a)| (f, value(a)));
-    core::PoolSpec::from_fields(ty, fields)
-        .map(Into::into)
-        .map_err(to_py)
+/// `{keyword: value}` as the core's fields (keywords the table does not know are
+/// refused by the core's enum parsing, naming the keyword).
+fn dict_fields<T>(fields: Option<&Bound<'_, PyDict>>) -> PyResult<Vec<(T, FieldValue)>>
+where
+    T: std::str::FromStr<Err = kvmpool_core::UnknownValue>,
+{
+    let mut out = Vec::new();
+    for (key, v) in fields.into_iter().flatten() {
+        let key: String = key.extract()?;
+        out.push((parse_enum::<T>(&key, &key)?, value(Some(&v))));
+    }
+    Ok(out)
 }
 
 #[pymethods]
 impl PyPoolSpec {
-    /// A directory pool (`pool-define-as NAME dir --target TARGET`).
+    /// A spec of `pool_type` from its fields: what the per-type constructors
+    /// (`PoolSpec.dir(...)`, made in `kvmpool/__init__.py` from `pool_fields()`) call.
     #[staticmethod]
-    #[pyo3(signature = (name, target=None, *, uuid=None, mode=None, owner=None, group=None, label=None, cow=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn dir(
-        name: &Bound<'_, PyAny>,
-        target: Arg,
-        uuid: Arg,
-        mode: Arg,
-        owner: Arg,
-        group: Arg,
-        label: Arg,
-        cow: Arg,
-    ) -> PyResult<Self> {
-        build(
-            PoolType::Dir,
-            [
-                (F::Name, Some(name)),
-                (F::Target, target),
-                (F::Uuid, uuid),
-                (F::Mode, mode),
-                (F::Owner, owner),
-                (F::Group, group),
-                (F::Label, label),
-                (F::Cow, cow),
-            ],
-        )
-    }
-
-    /// A file-system pool on a block device (`--source-dev DEV --target TARGET`).
-    #[staticmethod]
-    #[pyo3(signature = (name, source_dev, target=None, format=None, *, uuid=None, mode=None, owner=None, group=None, label=None, mount_options=None, cow=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn fs(
-        name: &Bound<'_, PyAny>,
-        source_dev: &Bound<'_, PyAny>,
-        target: Arg,
-        format: Arg,
-        uuid: Arg,
-        mode: Arg,
-        owner: Arg,
-        group: Arg,
-        label: Arg,
-        mount_options: Arg,
-        cow: Arg,
-    ) -> PyResult<Self> {
-        build(
-            PoolType::Fs,
-            [
-                (F::Name, Some(name)),
-                (F::SourceDev, Some(source_dev)),
-                (F::Target, target),
-                (F::Format, format),
-                (F::Uuid, uuid),
-                (F::Mode, mode),
-                (F::Owner, owner),
-                (F::Group, group),
-                (F::Label, label),
-                (F::MountOptions, mount_options),
-                (F::Cow, cow),
-            ],
-        )
-    }
-
-    /// A network file system pool (`--source-host HOST --source-path PATH`).
-    #[staticmethod]
-    #[pyo3(signature = (name, host, source_path, target=None, format=None, *, port=None, protocol_version=None, uuid=None, mode=None, owner=None, group=None, label=None, mount_options=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn netfs(
-        name: &Bound<'_, PyAny>,
-        host: &Bound<'_, PyAny>,
-        source_path: &Bound<'_, PyAny>,
-        target: Arg,
-        format: Arg,
-        port: Arg,
-        protocol_version: Arg,
-        uuid: Arg,
-        mode: Arg,
-        owner: Arg,
-        group: Arg,
-        label: Arg,
-        mount_options: Arg,
-    ) -> PyResult<Self> {
-        build(
-            PoolType::Netfs,
-            [
-                (F::Name, Some(name)),
-                (F::Host, Some(host)),
-                (F::SourcePath, Some(source_path)),
-                (F::Target, target),
-                (F::Format, format),
-                (F::Port, port),
-                (F::ProtocolVersion, protocol_version),
-                (F::Uuid, uuid),
-                (F::Mode, mode),
-                (F::Owner, owner),
-                (F::Group, group),
-                (F::Label, label),
-                (F::MountOptions, mount_options),
-            ],
-        )
-    }
-
-    /// An LVM volume group pool (`--source-name VG`); its target is `/dev/VG`.
-    #[staticmethod]
-    #[pyo3(signature = (name, vg=None, devices=None, target=None, format=None, *, uuid=None, mode=None, owner=None, group=None, label=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn logical(
-        name: &Bound<'_, PyAny>,
-        vg: Arg,
-        devices: Arg,
-        target: Arg,
-        format: Arg,
-        uuid: Arg,
-        mode: Arg,
-        owner: Arg,
-        group: Arg,
-        label: Arg,
-    ) -> PyResult<Self> {
-        build(
-            PoolType::Logical,
-            [
-                (F::Name, Some(name)),
-                (F::Vg, vg),
-                (F::Devices, devices),
-                (F::Target, target),
-                (F::Format, format),
-                (F::Uuid, uuid),
-                (F::Mode, mode),
-                (F::Owner, owner),
-                (F::Group, group),
-                (F::Label, label),
-            ],
-        )
-    }
-
-    /// A whole-disk pool (`--source-dev /dev/sdc --source-format gpt`); volumes are partitions.
-    #[staticmethod]
-    #[pyo3(signature = (name, device, format=None, target=None, *, part_separator=None, uuid=None, mode=None, owner=None, group=None, label=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn disk(
-        name: &Bound<'_, PyAny>,
-        device: &Bound<'_, PyAny>,
-        format: Arg,
-        target: Arg,
-        part_separator: Arg,
-        uuid: Arg,
-        mode: Arg,
-        owner: Arg,
-        group: Arg,
-        label: Arg,
-    ) -> PyResult<Self> {
-        build(
-            PoolType::Disk,
-            [
-                (F::Name, Some(name)),
-                (F::Device, Some(device)),
-                (F::Format, format),
-                (F::Target, target),
-                (F::PartSeparator, part_separator),
-                (F::Uuid, uuid),
-                (F::Mode, mode),
-                (F::Owner, owner),
-                (F::Group, group),
-                (F::Label, label),
-            ],
-        )
-    }
-
-    /// An iSCSI pool through the kernel initiator (`--source-host HOST --source-dev IQN`).
-    #[staticmethod]
-    #[pyo3(signature = (name, host, iqn, target=None, *, port=None, initiator=None, vendor=None, product=None, auth_type=None, auth_username=None, auth_secret_uuid=None, auth_secret_usage=None, uuid=None, mode=None, owner=None, group=None, label=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn iscsi(
-        name: &Bound<'_, PyAny>,
-        host: &Bound<'_, PyAny>,
-        iqn: &Bound<'_, PyAny>,
-        target: Arg,
-        port: Arg,
-        initiator: Arg,
-        vendor: Arg,
-        product: Arg,
-        auth_type: Arg,
-        auth_username: Arg,
-        auth_secret_uuid: Arg,
-        auth_secret_usage: Arg,
-        uuid: Arg,
-        mode: Arg,
-        owner: Arg,
-        group: Arg,
-        label: Arg,
-    ) -> PyResult<Self> {
-        build(
-            PoolType::Iscsi,
-            [
-                (F::Name, Some(name)),
-                (F::Host, Some(host)),
-                (F::Iqn, Some(iqn)),
-                (F::Target, target),
-                (F::Port, port),
-                (F::Initiator, initiator),
-                (F::Vendor, vendor),
-                (F::Product, product),
-                (F::AuthType, auth_type),
-                (F::AuthUsername, auth_username),
-                (F::AuthSecretUuid, auth_secret_uuid),
-                (F::AuthSecretUsage, auth_secret_usage),
-                (F::Uuid, uuid),
-                (F::Mode, mode),
-                (F::Owner, owner),
-                (F::Group, group),
-                (F::Label, label),
-            ],
-        )
-    }
-
-    /// An iSCSI pool through libiscsi (no kernel initiator); needs an initiator IQN.
-    #[staticmethod]
-    #[pyo3(signature = (name, host, iqn, initiator, *, port=None, auth_type=None, auth_username=None, auth_secret_uuid=None, auth_secret_usage=None, uuid=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn iscsi_direct(
-        name: &Bound<'_, PyAny>,
-        host: &Bound<'_, PyAny>,
-        iqn: &Bound<'_, PyAny>,
-        initiator: &Bound<'_, PyAny>,
-        port: Arg,
-        auth_type: Arg,
-        auth_username: Arg,
-        auth_secret_uuid: Arg,
-        auth_secret_usage: Arg,
-        uuid: Arg,
-    ) -> PyResult<Self> {
-        build(
-            PoolType::IscsiDirect,
-            [
-                (F::Name, Some(name)),
-                (F::Host, Some(host)),
-                (F::Iqn, Some(iqn)),
-                (F::Initiator, Some(initiator)),
-                (F::Port, port),
-                (F::AuthType, auth_type),
-                (F::AuthUsername, auth_username),
-                (F::AuthSecretUuid, auth_secret_uuid),
-                (F::AuthSecretUsage, auth_secret_usage),
-                (F::Uuid, uuid),
-            ],
-        )
-    }
-
-    /// A SCSI host adapter pool (`adapter` is the scsi_host name, e.g. `host0`).
-    #[staticmethod]
-    #[pyo3(signature = (name, adapter, target=None, *, uuid=None, mode=None, owner=None, group=None, label=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn scsi(
-        name: &Bound<'_, PyAny>,
-        adapter: &Bound<'_, PyAny>,
-        target: Arg,
-        uuid: Arg,
-        mode: Arg,
-        owner: Arg,
-        group: Arg,
-        label: Arg,
-    ) -> PyResult<Self> {
-        build(
-            PoolType::Scsi,
-            [
-                (F::Name, Some(name)),
-                (F::Adapter, Some(adapter)),
-                (F::Target, target),
-                (F::Uuid, uuid),
-                (F::Mode, mode),
-                (F::Owner, owner),
-                (F::Group, group),
-                (F::Label, label),
-            ],
-        )
-    }
-
-    /// A multipath pool (target `/dev/mapper`).
-    #[staticmethod]
-    #[pyo3(signature = (name, target=None, *, uuid=None, mode=None, owner=None, group=None, label=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn mpath(
-        name: &Bound<'_, PyAny>,
-        target: Arg,
-        uuid: Arg,
-        mode: Arg,
-        owner: Arg,
-        group: Arg,
-        label: Arg,
-    ) -> PyResult<Self> {
-        build(
-            PoolType::Mpath,
-            [
-                (F::Name, Some(name)),
-                (F::Target, target),
-                (F::Uuid, uuid),
-                (F::Mode, mode),
-                (F::Owner, owner),
-                (F::Group, group),
-                (F::Label, label),
-            ],
-        )
-    }
-
-    /// A Ceph RBD pool: monitors, and the Ceph pool name.
-    #[staticmethod]
-    #[pyo3(signature = (name, hosts, source_name, *, port=None, auth_type=None, auth_username=None, auth_secret_uuid=None, auth_secret_usage=None, config_options=None, refresh_allocation=None, uuid=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn rbd(
-        name: &Bound<'_, PyAny>,
-        hosts: &Bound<'_, PyAny>,
-        source_name: &Bound<'_, PyAny>,
-        port: Arg,
-        auth_type: Arg,
-        auth_username: Arg,
-        auth_secret_uuid: Arg,
-        auth_secret_usage: Arg,
-        config_options: Arg,
-        refresh_allocation: Arg,
-        uuid: Arg,
-    ) -> PyResult<Self> {
-        build(
-            PoolType::Rbd,
-            [
-                (F::Name, Some(name)),
-                (F::Hosts, Some(hosts)),
-                (F::SourceName, Some(source_name)),
-                (F::Port, port),
-                (F::AuthType, auth_type),
-                (F::AuthUsername, auth_username),
-                (F::AuthSecretUuid, auth_secret_uuid),
-                (F::AuthSecretUsage, auth_secret_usage),
-                (F::ConfigOptions, config_options),
-                (F::RefreshAllocation, refresh_allocation),
-                (F::Uuid, uuid),
-            ],
-        )
-    }
-
-    /// A Sheepdog pool.
-    #[staticmethod]
-    #[pyo3(signature = (name, host, *, port=None, source_name=None, uuid=None))]
-    fn sheepdog(
-        name: &Bound<'_, PyAny>,
-        host: &Bound<'_, PyAny>,
-        port: Arg,
-        source_name: Arg,
-        uuid: Arg,
-    ) -> PyResult<Self> {
-        build(
-            PoolType::Sheepdog,
-            [
-                (F::Name, Some(name)),
-                (F::Host, Some(host)),
-                (F::Port, port),
-                (F::SourceName, source_name),
-                (F::Uuid, uuid),
-            ],
-        )
-    }
-
-    /// A GlusterFS volume through libgfapi (`dir` inside the volume, `/` for all of it).
-    #[staticmethod]
-    #[pyo3(signature = (name, host, volume, *, dir=None, port=None, uuid=None))]
-    fn gluster(
-        name: &Bound<'_, PyAny>,
-        host: &Bound<'_, PyAny>,
-        volume: &Bound<'_, PyAny>,
-        dir: Arg,
-        port: Arg,
-        uuid: Arg,
-    ) -> PyResult<Self> {
-        build(
-            PoolType::Gluster,
-            [
-                (F::Name, Some(name)),
-                (F::Host, Some(host)),
-                (F::Volume, Some(volume)),
-                (F::Dir, dir),
-                (F::Port, port),
-                (F::Uuid, uuid),
-            ],
-        )
-    }
-
-    /// A ZFS pool (`zpool` defaults to the pool name); its target is `/dev/zvol/ZPOOL`.
-    #[staticmethod]
-    #[pyo3(signature = (name, zpool=None, devices=None, *, uuid=None, mode=None, owner=None, group=None, label=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn zfs(
-        name: &Bound<'_, PyAny>,
-        zpool: Arg,
-        devices: Arg,
-        uuid: Arg,
-        mode: Arg,
-        owner: Arg,
-        group: Arg,
-        label: Arg,
-    ) -> PyResult<Self> {
-        build(
-            PoolType::Zfs,
-            [
-                (F::Name, Some(name)),
-                (F::Zpool, zpool),
-                (F::Devices, devices),
-                (F::Uuid, uuid),
-                (F::Mode, mode),
-                (F::Owner, owner),
-                (F::Group, group),
-                (F::Label, label),
-            ],
-        )
-    }
-
-    /// A Virtuozzo storage cluster mounted on `target`.
-    #[staticmethod]
-    #[pyo3(signature = (name, cluster, target, *, uuid=None, mode=None, owner=None, group=None, label=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn vstorage(
-        name: &Bound<'_, PyAny>,
-        cluster: &Bound<'_, PyAny>,
-        target: &Bound<'_, PyAny>,
-        uuid: Arg,
-        mode: Arg,
-        owner: Arg,
-        group: Arg,
-        label: Arg,
-    ) -> PyResult<Self> {
-        build(
-            PoolType::Vstorage,
-            [
-                (F::Name, Some(name)),
-                (F::Cluster, Some(cluster)),
-                (F::Target, Some(target)),
-                (F::Uuid, uuid),
-                (F::Mode, mode),
-                (F::Owner, owner),
-                (F::Group, group),
-                (F::Label, label),
-            ],
-        )
+    #[pyo3(signature = (pool_type, fields=None))]
+    fn _build(pool_type: &str, fields: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let ty: PoolType = parse_enum("pool_type", pool_type)?;
+        core::PoolSpec::from_fields(ty, dict_fields(fields)?)
+            .map(Into::into)
+            .map_err(to_py)
     }
 
     /// Parse libvirt pool XML (`pool-dumpxml`, or a file for `pool-define`).
@@ -557,14 +129,8 @@ impl PyPoolSpec {
     /// field to its default.
     #[pyo3(signature = (**changes))]
     fn replace(&self, changes: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-        let mut fields = Vec::new();
-        for (key, v) in changes.into_iter().flatten() {
-            let key: String = key.extract()?;
-            let field = parse_enum::<F>(&key, &key)?;
-            fields.push((field, value(Some(&v))));
-        }
         let mut spec = self.inner.clone();
-        spec.set_fields(fields).map_err(to_py)?;
+        spec.set_fields(dict_fields::<F>(changes)?).map_err(to_py)?;
         Ok(spec.into())
     }
 
@@ -623,49 +189,20 @@ impl PyVolumeSpec {
     /// A volume of `capacity` (bytes, or a string like `"10G"`), allocated as suits the
     /// pool type unless `allocation`, `preallocation` ("sparse", "metadata", "full")
     /// or `sparse_lv` (logical pools: a snapshot-backed LV with that much
-    /// copy-on-write space) says otherwise.
+    /// copy-on-write space) says otherwise. The keywords are the core's volume fields.
     #[new]
-    #[pyo3(signature = (name, capacity, *, format=None, allocation=None, preallocation=None, sparse_lv=None, mode=None, owner=None, group=None, label=None, backing_store=None, backing_format=None, compat=None, features=None, nocow=None, cluster_size=None, luks_secret=None))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (name, capacity, **fields))]
     fn new(
         name: &Bound<'_, PyAny>,
         capacity: &Bound<'_, PyAny>,
-        format: Arg,
-        allocation: Arg,
-        preallocation: Arg,
-        sparse_lv: Arg,
-        mode: Arg,
-        owner: Arg,
-        group: Arg,
-        label: Arg,
-        backing_store: Arg,
-        backing_format: Arg,
-        compat: Arg,
-        features: Arg,
-        nocow: Arg,
-        cluster_size: Arg,
-        luks_secret: Arg,
+        fields: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let fields = [
-            (V::Name, Some(name)),
-            (V::Capacity, Some(capacity)),
-            (V::Format, format),
-            (V::Allocation, allocation),
-            (V::Preallocation, preallocation),
-            (V::SparseLv, sparse_lv),
-            (V::Mode, mode),
-            (V::Owner, owner),
-            (V::Group, group),
-            (V::Label, label),
-            (V::BackingStore, backing_store),
-            (V::BackingFormat, backing_format),
-            (V::Compat, compat),
-            (V::Features, features),
-            (V::Nocow, nocow),
-            (V::ClusterSize, cluster_size),
-            (V::LuksSecret, luks_secret),
+        let mut all = vec![
+            (V::Name, value(Some(name))),
+            (V::Capacity, value(Some(capacity))),
         ];
-        core::VolumeSpec::from_fields(fields.map(|(f, a)| (f, value(a))))
+        all.extend(dict_fields::<V>(fields)?);
+        core::VolumeSpec::from_fields(all)
             .map(|inner| PyVolumeSpec { inner })
             .map_err(to_py)
     }
@@ -696,14 +233,10 @@ impl PyVolumeSpec {
     /// A copy with some fields changed (the constructor's keywords).
     #[pyo3(signature = (**changes))]
     fn replace(&self, changes: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-        let mut fields = Vec::new();
-        for (key, v) in changes.into_iter().flatten() {
-            let key: String = key.extract()?;
-            let field = parse_enum::<V>(&key, &key)?;
-            fields.push((field, value(Some(&v))));
-        }
         let mut inner = self.inner.clone();
-        inner.set_fields(fields).map_err(to_py)?;
+        inner
+            .set_fields(dict_fields::<V>(changes)?)
+            .map_err(to_py)?;
         Ok(PyVolumeSpec { inner })
     }
 
@@ -783,14 +316,20 @@ pub(crate) fn pool_types() -> Vec<&'static str> {
     PoolType::ALL.iter().map(|t| t.as_str()).collect()
 }
 
-/// The fields a pool of `pool_type` holds (the keywords of its constructor), and
-/// whether each is required: `[(name, required), ...]`.
+/// The fields a pool of `pool_type` holds (the keywords of its constructor):
+/// `[(name, required, positional), ...]`, positional ones first, in order.
 #[pyfunction]
-pub(crate) fn pool_fields(pool_type: &str) -> PyResult<Vec<(&'static str, bool)>> {
+pub(crate) fn pool_fields(pool_type: &str) -> PyResult<Vec<(&'static str, bool, bool)>> {
     let ty: PoolType = parse_enum("pool_type", pool_type)?;
     Ok(ty
         .fields()
         .iter()
-        .map(|r| (r.field.as_str(), r.required))
+        .map(|r| (r.field.as_str(), r.required, r.positional))
         .collect())
+}
+
+/// The keywords `VolumeSpec` takes besides `name` and `capacity`.
+#[pyfunction]
+pub(crate) fn volume_fields() -> Vec<&'static str> {
+    V::ALL.iter().skip(2).map(|f| f.as_str()).collect()
 }

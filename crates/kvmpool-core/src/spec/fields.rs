@@ -96,195 +96,131 @@ string_enum! {
     }
 }
 
-/// One row of the table: a field a pool type holds, and whether it must be given.
+/// One row of the table: a field a pool type holds, whether it must be given, and
+/// whether constructors take it by position (the virsh order: `name`, then the
+/// source, then the target).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FieldRule {
     /// The field.
     pub field: PoolField,
     /// True when a spec of the type cannot be made without it.
     pub required: bool,
+    /// True when constructors take it by position (positional fields come first).
+    pub positional: bool,
 }
 
+/// Required, by position.
 const fn req(field: PoolField) -> FieldRule {
     FieldRule {
         field,
         required: true,
+        positional: true,
     }
 }
 
+/// Optional, by position.
+const fn pos(field: PoolField) -> FieldRule {
+    FieldRule {
+        field,
+        required: false,
+        positional: true,
+    }
+}
+
+/// Optional, by name only.
 const fn opt(field: PoolField) -> FieldRule {
     FieldRule {
         field,
         required: false,
+        positional: false,
     }
 }
 
 use PoolField as F;
 
-/// The table. Order matters: it is the order in which `validate` reports problems.
+// The table. Order matters: positional fields first, in their constructor order; it is
+// also the order in which `validate` reports problems.
+#[rustfmt::skip]
 const DIR: &[FieldRule] = &[
-    req(F::Name),
-    opt(F::Uuid),
-    opt(F::Target),
-    opt(F::Mode),
-    opt(F::Owner),
-    opt(F::Group),
-    opt(F::Label),
-    opt(F::Cow),
+    req(F::Name), pos(F::Target),
+    opt(F::Uuid), opt(F::Mode), opt(F::Owner), opt(F::Group), opt(F::Label), opt(F::Cow),
 ];
+#[rustfmt::skip]
 const FS: &[FieldRule] = &[
-    req(F::Name),
-    opt(F::Uuid),
-    req(F::SourceDev),
-    opt(F::Format),
-    opt(F::Target),
-    opt(F::Mode),
-    opt(F::Owner),
-    opt(F::Group),
-    opt(F::Label),
-    opt(F::Cow),
-    opt(F::MountOptions),
+    req(F::Name), req(F::SourceDev), pos(F::Target), pos(F::Format),
+    opt(F::Uuid), opt(F::Mode), opt(F::Owner), opt(F::Group), opt(F::Label),
+    opt(F::MountOptions), opt(F::Cow),
 ];
+#[rustfmt::skip]
 const NETFS: &[FieldRule] = &[
-    req(F::Name),
-    opt(F::Uuid),
-    req(F::Host),
-    opt(F::Port),
-    req(F::SourcePath),
-    opt(F::Format),
-    opt(F::ProtocolVersion),
-    opt(F::Target),
-    opt(F::Mode),
-    opt(F::Owner),
-    opt(F::Group),
-    opt(F::Label),
-    opt(F::MountOptions),
+    req(F::Name), req(F::Host), req(F::SourcePath), pos(F::Target), pos(F::Format),
+    opt(F::Port), opt(F::ProtocolVersion), opt(F::Uuid),
+    opt(F::Mode), opt(F::Owner), opt(F::Group), opt(F::Label), opt(F::MountOptions),
 ];
+#[rustfmt::skip]
 const LOGICAL: &[FieldRule] = &[
-    req(F::Name),
-    opt(F::Uuid),
-    opt(F::Vg),
-    opt(F::Devices),
-    opt(F::Format),
-    opt(F::Target),
-    opt(F::Mode),
-    opt(F::Owner),
-    opt(F::Group),
-    opt(F::Label),
+    req(F::Name), pos(F::Vg), pos(F::Devices), pos(F::Target), pos(F::Format),
+    opt(F::Uuid), opt(F::Mode), opt(F::Owner), opt(F::Group), opt(F::Label),
 ];
+#[rustfmt::skip]
 const DISK: &[FieldRule] = &[
-    req(F::Name),
-    opt(F::Uuid),
-    req(F::Device),
-    opt(F::PartSeparator),
-    opt(F::Format),
-    opt(F::Target),
-    opt(F::Mode),
-    opt(F::Owner),
-    opt(F::Group),
+    req(F::Name), req(F::Device), pos(F::Format), pos(F::Target),
+    opt(F::PartSeparator), opt(F::Uuid), opt(F::Mode), opt(F::Owner), opt(F::Group),
     opt(F::Label),
 ];
+#[rustfmt::skip]
 const ISCSI: &[FieldRule] = &[
-    req(F::Name),
-    opt(F::Uuid),
-    req(F::Host),
-    opt(F::Port),
-    req(F::Iqn),
-    opt(F::Initiator),
-    opt(F::AuthType),
-    opt(F::AuthUsername),
-    opt(F::AuthSecretUuid),
-    opt(F::AuthSecretUsage),
-    opt(F::Vendor),
-    opt(F::Product),
-    opt(F::Target),
-    opt(F::Mode),
-    opt(F::Owner),
-    opt(F::Group),
-    opt(F::Label),
+    req(F::Name), req(F::Host), req(F::Iqn), pos(F::Target),
+    opt(F::Port), opt(F::Initiator), opt(F::Vendor), opt(F::Product),
+    opt(F::AuthType), opt(F::AuthUsername), opt(F::AuthSecretUuid), opt(F::AuthSecretUsage),
+    opt(F::Uuid), opt(F::Mode), opt(F::Owner), opt(F::Group), opt(F::Label),
 ];
+#[rustfmt::skip]
 const ISCSI_DIRECT: &[FieldRule] = &[
-    req(F::Name),
-    opt(F::Uuid),
-    req(F::Host),
-    opt(F::Port),
-    req(F::Iqn),
-    req(F::Initiator),
-    opt(F::AuthType),
-    opt(F::AuthUsername),
-    opt(F::AuthSecretUuid),
-    opt(F::AuthSecretUsage),
+    req(F::Name), req(F::Host), req(F::Iqn), req(F::Initiator),
+    opt(F::Port), opt(F::AuthType), opt(F::AuthUsername), opt(F::AuthSecretUuid),
+    opt(F::AuthSecretUsage), opt(F::Uuid),
 ];
+#[rustfmt::skip]
 const SCSI: &[FieldRule] = &[
-    req(F::Name),
-    opt(F::Uuid),
-    req(F::Adapter),
-    opt(F::Target),
-    opt(F::Mode),
-    opt(F::Owner),
-    opt(F::Group),
-    opt(F::Label),
+    req(F::Name), req(F::Adapter), pos(F::Target),
+    opt(F::Uuid), opt(F::Mode), opt(F::Owner), opt(F::Group), opt(F::Label),
 ];
+#[rustfmt::skip]
 const MPATH: &[FieldRule] = &[
-    req(F::Name),
-    opt(F::Uuid),
-    opt(F::Target),
-    opt(F::Mode),
-    opt(F::Owner),
-    opt(F::Group),
-    opt(F::Label),
+    req(F::Name), pos(F::Target),
+    opt(F::Uuid), opt(F::Mode), opt(F::Owner), opt(F::Group), opt(F::Label),
 ];
+#[rustfmt::skip]
 const RBD: &[FieldRule] = &[
-    req(F::Name),
-    opt(F::Uuid),
-    req(F::Hosts),
-    opt(F::Port),
-    req(F::SourceName),
-    opt(F::AuthType),
-    opt(F::AuthUsername),
-    opt(F::AuthSecretUuid),
-    opt(F::AuthSecretUsage),
-    opt(F::ConfigOptions),
-    opt(F::RefreshAllocation),
+    req(F::Name), req(F::Hosts), req(F::SourceName),
+    opt(F::Port), opt(F::AuthType), opt(F::AuthUsername), opt(F::AuthSecretUuid),
+    opt(F::AuthSecretUsage), opt(F::ConfigOptions), opt(F::RefreshAllocation), opt(F::Uuid),
 ];
+#[rustfmt::skip]
 const SHEEPDOG: &[FieldRule] = &[
-    req(F::Name),
-    opt(F::Uuid),
-    req(F::Host),
-    opt(F::Port),
-    opt(F::SourceName),
+    req(F::Name), req(F::Host),
+    opt(F::Port), opt(F::SourceName), opt(F::Uuid),
 ];
+#[rustfmt::skip]
 const GLUSTER: &[FieldRule] = &[
-    req(F::Name),
-    opt(F::Uuid),
-    req(F::Host),
-    opt(F::Port),
-    req(F::Volume),
-    opt(F::Dir),
+    req(F::Name), req(F::Host), req(F::Volume),
+    opt(F::Dir), opt(F::Port), opt(F::Uuid),
 ];
+#[rustfmt::skip]
 const ZFS: &[FieldRule] = &[
-    req(F::Name),
-    opt(F::Uuid),
-    opt(F::Zpool),
-    opt(F::Devices),
-    opt(F::Mode),
-    opt(F::Owner),
-    opt(F::Group),
-    opt(F::Label),
+    req(F::Name), pos(F::Zpool), pos(F::Devices),
+    opt(F::Uuid), opt(F::Mode), opt(F::Owner), opt(F::Group), opt(F::Label),
 ];
+#[rustfmt::skip]
 const VSTORAGE: &[FieldRule] = &[
-    req(F::Name),
-    opt(F::Uuid),
-    req(F::Cluster),
-    req(F::Target),
-    opt(F::Mode),
-    opt(F::Owner),
-    opt(F::Group),
-    opt(F::Label),
+    req(F::Name), req(F::Cluster), req(F::Target),
+    opt(F::Uuid), opt(F::Mode), opt(F::Owner), opt(F::Group), opt(F::Label),
 ];
 
 impl PoolType {
-    /// The fields a pool of this type holds: the table every front end is driven by.
+    /// The fields a pool of this type holds: the table every front end is driven by
+    /// (Python's constructors are made from it, manifests are read with it).
     pub fn fields(self) -> &'static [FieldRule] {
         match self {
             PoolType::Dir => DIR,

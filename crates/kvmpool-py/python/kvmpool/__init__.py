@@ -46,7 +46,9 @@ from ._kvmpool import (
     parse_size,
     pool_fields,
     pool_types,
+    volume_fields,
 )
+
 
 
 __all__ = [
@@ -82,4 +84,33 @@ __all__ = [
     "parse_size",
     "pool_fields",
     "pool_types",
+    "volume_fields",
 ]
+
+
+def _make_constructor(pool_type: str) -> "staticmethod[..., PoolSpec]":
+    """``PoolSpec.<type>(...)``: its parameters are the core's field table for the type
+    (required and positional fields first, the rest keyword-only), so every keyword a
+    manifest or a C setter knows is here, and nothing else."""
+    import inspect
+
+    P = inspect.Parameter
+    params = []
+    for name, required, positional in pool_fields(pool_type):
+        kind = P.POSITIONAL_OR_KEYWORD if positional else P.KEYWORD_ONLY
+        params.append(P(name, kind, default=P.empty if required else None))
+    signature = inspect.Signature(params)
+
+    def make(*args: object, **kwargs: object) -> PoolSpec:
+        given = signature.bind(*args, **kwargs).arguments
+        return PoolSpec._build(pool_type, given)
+
+    make.__name__ = make.__qualname__ = pool_type.replace("-", "_")
+    make.__signature__ = signature  # type: ignore[attr-defined]
+    make.__doc__ = f"A {pool_type} pool spec; bad input raises InvalidSpecError."
+    return staticmethod(make)
+
+
+for _type in pool_types():
+    setattr(PoolSpec, _type.replace("-", "_"), _make_constructor(_type))
+del _type

@@ -38,6 +38,7 @@ __all__ = [
     "parse_size",
     "pool_fields",
     "pool_types",
+    "volume_fields",
 ]
 
 __version__: str
@@ -95,8 +96,10 @@ def format_size(bytes: int) -> str:
 def default_target(pool_type: str, name: str) -> Optional[str]:
     """The target path virt-install uses for a new pool."""
 
-def pool_fields(pool_type: str) -> list[tuple[str, bool]]:
-    """The fields of a pool type (its constructor's keywords) and whether each is required."""
+def pool_fields(pool_type: str) -> list[tuple[str, bool, bool]]:
+    """The fields of a pool type (its constructor's keywords): name, required, positional."""
+def volume_fields() -> list[str]:
+    """The keywords VolumeSpec takes besides name and capacity."""
 def pool_types() -> list[str]:
     """The pool types kvmpool knows."""
 
