@@ -328,6 +328,10 @@ pub struct VolumeSpec {
     pub preallocate_metadata: bool,
     /// What libvirt reported beyond the definition (dumpxml only).
     pub runtime: VolumeRuntime,
+    /// A `<format type=...>` kvmpool does not know (`unknown`, `dos`): libvirt ignores
+    /// it in pools without volume formats and printed it in older versions; kept so
+    /// that it is written back, refused for pools that have formats.
+    pub(crate) other_format: Option<String>,
     pub(crate) extra: Extra,
 }
 
@@ -352,6 +356,7 @@ impl VolumeSpec {
             cluster_size: None,
             preallocate_metadata: false,
             runtime: VolumeRuntime::default(),
+            other_format: None,
             extra: None,
         }
     }
@@ -499,6 +504,16 @@ impl VolumeSpec {
     pub fn validate_for(&self, pool: PoolType) -> Result<()> {
         self.validate()?;
         self.check_allocation_for(pool)?;
+        if let (Some(other), Some(_)) = (&self.other_format, VolumeFormat::default_for(pool)) {
+            let known: Vec<_> = VolumeFormat::ALL.iter().map(|f| f.as_str()).collect();
+            return Err(Error::invalid(
+                "format",
+                format!(
+                    "{pool} pools have no volume format {other:?}; expected one of: {}",
+                    known.join(", ")
+                ),
+            ));
+        }
         let Some(format) = self.format else {
             return Ok(());
         };

@@ -14,3 +14,5 @@ pub use pool::{FS_NAMESPACE, RBD_NAMESPACE};
 
 #[cfg(test)]
 mod corpus_tests;
+#[cfg(test)]
+mod lenient_tests;

@@ -246,7 +246,8 @@ pub(crate) fn read(xml: &str) -> Result<PoolParts> {
 
     let mut p = PoolParts::new(ty, "");
     let name = c.child_text("name")?;
-    p.uuid = match c.child_text("uuid")? {
+    // An empty <uuid/> is no UUID: libvirt generates one, as when it is absent.
+    p.uuid = match c.child_text("uuid")?.filter(|u| !u.trim().is_empty()) {
         None => None,
         Some(u) => Some(
             Uuid::parse_str(u.trim()).map_err(|e| Error::invalid("uuid", format!("{u:?}: {e}")))?,
@@ -267,6 +268,10 @@ pub(crate) fn read(xml: &str) -> Result<PoolParts> {
         ));
     }
     c.child("source", |s| read_source(s, layout, &mut p))?;
+    // libvirt takes the name of an rbd pool's Ceph pool from nowhere else
+    if ty == PoolType::Rbd && p.source_name.is_none() {
+        return Err(Error::invalid("source.name", "is required for rbd pools"));
+    }
     p.name = match (name, &p.source_name) {
         (Some(n), _) => n,
         (None, Some(source_name)) if layout.name => source_name.clone(),
@@ -457,8 +462,11 @@ fn read_adapter(a: &mut Cursor<'_, '_>) -> Result<Adapter> {
 }
 
 fn read_pci_address(a: &mut Cursor<'_, '_>) -> Result<PciAddress> {
+    // Each part may be left out, meaning 0 (libvirt's virPCIDeviceAddressParseXML).
     fn number(a: &mut Cursor<'_, '_>, name: &str, max: u32) -> Result<u32> {
-        let text = a.required_attr(name)?;
+        let Some(text) = a.attr_string(name) else {
+            return Ok(0);
+        };
         let t = text.trim();
         let parsed = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
             Some(hex) => u32::from_str_radix(hex, 16),

@@ -138,6 +138,11 @@ impl<'a, 'c> Cursor<'a, 'c> {
         self.visit(i, name, None, f).map(Some)
     }
 
+    /// True when a child element called `name` is there (and not taken yet).
+    pub fn has_child(&self, name: &str) -> bool {
+        self.find(name).is_some()
+    }
+
     /// Visit every child element called `name`, in order.
     pub fn children<T>(
         &mut self,

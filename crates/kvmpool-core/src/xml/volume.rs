@@ -91,7 +91,15 @@ fn read_format(c: &mut Cursor<'_, '_>) -> Result<Option<VolumeFormat>> {
 
 fn read_target(t: &mut Cursor<'_, '_>, v: &mut VolumeSpec) -> Result<()> {
     v.path = t.child_text("path")?;
-    v.format = read_format(t)?;
+    // a format this model lacks is kept as text: libvirt ignores it where the pool
+    // type has no volume formats (validate_for refuses it where it has)
+    match t.child_attr("format", "type")? {
+        None => {}
+        Some(f) => match f.parse() {
+            Ok(known) => v.format = Some(known),
+            Err(_) => v.other_format = Some(f),
+        },
+    }
     v.permissions = read_permissions(t)?;
     v.runtime.timestamps = t.child("timestamps", |ts| {
         let mut time = |name: &str| -> Result<Option<SystemTime>> {
@@ -162,6 +170,9 @@ fn read_encryption(e: &mut Cursor<'_, '_>) -> Result<Encryption> {
             hash: c.attr_string("hash"),
         })
     })?;
+    if cipher.is_none() && e.has_child("ivgen") {
+        return Err(e.invalid("ivgen", "an ivgen needs a cipher"));
+    }
     let ivgen = e.child("ivgen", |i| {
         Ok(Ivgen {
             name: i.required_attr("name")?,
@@ -203,12 +214,21 @@ pub(crate) fn write(v: &VolumeSpec, pool: Option<PoolType>) -> String {
     }
     w.text_element("name", &v.name);
     w.opt_text_element("key", v.key.as_deref());
-    write_size(&mut w, "capacity", v.capacity);
+    // A capacity of 0 over a backing store means "the backing store's": libvirt reads
+    // that from an absent <capacity>, which is how it was given.
+    if v.capacity != Size::ZERO || v.backing_store.is_none() {
+        write_size(&mut w, "capacity", v.capacity);
+    }
     write_size(&mut w, "allocation", v.allocation.bytes(v.capacity, pool));
 
     w.open("target");
     w.opt_text_element("path", v.path.as_deref());
-    write_format(&mut w, v.format, pool);
+    match &v.other_format {
+        Some(other) if pool.is_none_or(|p| VolumeFormat::default_for(p).is_some()) => {
+            w.attr_element("format", "type", other);
+        }
+        _ => write_format(&mut w, v.format, pool),
+    }
     if let Some(p) = &v.permissions {
         write_permissions(&mut w, p);
     }
