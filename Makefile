@@ -55,20 +55,19 @@ test: ## Install what is needed, start the test environment and VM (VM=0: no VM)
 	trap 'echo "interrupted"; exit 130' INT TERM; \
 	$(ENV) up "$$dir" || { echo "the test environment did not come up; no suite ran"; exit 1; }; \
 	passed=0; failed=0; summary=""; \
+	step() { \
+	  echo; echo "======== $$1"; start=$$(date +%s); \
+	  if "$${@:2}"; then passed=$$((passed + 1)); result=PASS; else failed=$$((failed + 1)); result=FAIL; fi; \
+	  line=$$(printf '%-4s %-12s %4d s' $$result $$1 $$(( $$(date +%s) - start ))); \
+	  echo "======== $$line"; summary="$$summary$$line"$$'\n'; \
+	}; \
 	if [ "$(VM)" != 0 ]; then \
-	  echo; echo "======== vm-up"; start=$$(date +%s); \
-	  if $(ENV) vm-up "$$dir"; then passed=$$((passed + 1)); result=PASS; \
-	  else failed=$$((failed + 1)); result=FAIL; echo "the suites run on; they see KVMPOOL_VM_ERROR"; fi; \
-	  line=$$(printf '%-4s %-12s %4d s' $$result vm-up $$(( $$(date +%s) - start ))); \
-	  echo "======== $$line"; summary="$$line"$$'\n'; \
+	  step vm-up $(ENV) vm-up "$$dir"; \
+	  [ $$result = PASS ] || echo "the suites run on; they see KVMPOOL_VM_ERROR"; \
 	fi; \
 	. "$$dir/env"; \
 	for suite in $(SUITES); do \
-	  echo; echo "======== $$suite"; start=$$(date +%s); \
-	  if $(SUBMAKE) $$suite PROPTEST_CASES=$(or $(PROPTEST_CASES),20000); then \
-	    passed=$$((passed + 1)); result=PASS; else failed=$$((failed + 1)); result=FAIL; fi; \
-	  line=$$(printf '%-4s %-12s %4d s' $$result $$suite $$(( $$(date +%s) - start ))); \
-	  echo "======== $$line"; summary="$$summary$$line"$$'\n'; \
+	  step $$suite $(SUBMAKE) $$suite PROPTEST_CASES=$(or $(PROPTEST_CASES),20000); \
 	done; \
 	echo; echo "Suites:"; printf '%s' "$$summary"; \
 	echo "$$passed passed, $$failed failed"; \

@@ -91,13 +91,21 @@ port_busy() { # port_busy PORT: something listens on that TCP port
   [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
 }
 
-port_owner() { # port_owner PORT: who listens there, for messages
-  local pid
+port_owner() { # port_owner PORT: who listens there, for messages (a test VM by its DIR)
+  local pid vm
   command -v ss > /dev/null || { echo "(no ss to tell who)"; return 0; }
   pid=$(ss -Hltnp "sport = :$1" 2>/dev/null | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1)
-  if [ -n "$pid" ]; then echo "pid $pid: $(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | sed 's/ $//')"
+  vm=$(tr '\0' '\n' < "/proc/${pid:-0}/cmdline" 2>/dev/null | sed -n 's#/vm/qemu\.pid$##p')
+  if [ -n "$vm" ]; then echo "the test VM of $vm (qemu pid $pid; \`$SELF vm-down $vm\` stops it)"
+  elif [ -n "$pid" ]; then echo "pid $pid: $(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | sed 's/ $//')"
   else echo "no listener on port $1, but the daemon's control socket answers"
   fi
+}
+
+umount_under() { # umount_under DIR: everything mounted below DIR, lazily, deepest first
+  awk -v d="$1/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do
+    umount -l "$m" 2>/dev/null || warn "could not unmount $m"
+  done
 }
 
 show_log() { # show_log FILE: the end of a log, for a loud failure
@@ -418,7 +426,7 @@ loops_under() { # loop devices whose backing file is under DIR: "DEVICE FILE" li
 }
 
 down() {
-  local D t0 d pid dev file m n left
+  local D t0 d pid dev file n left
   [ -d "$1" ] || { say "down: $1 does not exist, nothing to do"; return 0; }
   D=$(cd "$1" && pwd)
   t0=$(now_ms)
@@ -447,9 +455,7 @@ down() {
     esac
   done
   # 5. anything still mounted under DIR (lazily, deepest first), then its loop devices
-  awk -v d="$D/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do
-    umount -l "$m" 2>/dev/null || warn "could not unmount $m"
-  done
+  umount_under "$D"
   n=50
   while [ -n "$(loops_under "$D")" ] && [ "$n" -gt 0 ]; do
     loops_under "$D" | while read -r dev file; do losetup -d "$dev" 2>/dev/null || true; done
@@ -603,26 +609,23 @@ vm_image_key() { # sets VM_KEY and the pinned kernel and busybox-static from the
 }
 
 vm_cache_rm() { # vm_cache_rm PATH...: remove build leftovers (unmounting what a killed mmdebstrap left)
-  local p m
+  local p
   for p in "$@"; do
     [ -e "$p" ] || continue
-    awk -v d="$p/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do
-      umount -l "$m" 2>/dev/null || warn "could not unmount $m"
-    done
+    umount_under "$p"
     rm -rf --one-file-system "$p"
   done
 }
 
 vm_image() { # sets VM_IMAGE: the cached image for the current inputs, built when missing
-  local t0 tmp
-  vm_apt_lists "$VM_APT_MAX_AGE"
-  vm_image_key
-  VM_IMAGE=$VM_CACHE/img-$VM_KEY
-  [ ! -f "$VM_IMAGE/manifest" ] || return 0
-  vm_apt_lists 0 # a build takes the newest kernel: refresh the lists and key first
-  vm_image_key
-  VM_IMAGE=$VM_CACHE/img-$VM_KEY
-  [ ! -f "$VM_IMAGE/manifest" ] || return 0
+  local t0 tmp age
+  # with the lists as they are, then (a build takes the newest kernel) refreshed
+  for age in "$VM_APT_MAX_AGE" 0; do
+    vm_apt_lists "$age"
+    vm_image_key
+    VM_IMAGE=$VM_CACHE/img-$VM_KEY
+    [ ! -f "$VM_IMAGE/manifest" ] || return 0
+  done
   say "building the guest image $VM_IMAGE ($VM_KERNEL; log: $VM_CACHE/build.log)"
   t0=$(now_ms)
   # one build at a time; what a killed build left is removed by the next
@@ -647,15 +650,6 @@ vm_image() { # sets VM_IMAGE: the cached image for the current inputs, built whe
   ) 9> "$VM_CACHE/lock" || die "the guest image did not build (log: $VM_CACHE/build.log)"
   [ -f "$VM_IMAGE/manifest" ] || die "no image in $VM_IMAGE after the build"
   say "guest image built in $(($(now_ms) - t0)) ms: $(tail -n 1 "$VM_IMAGE/manifest")"
-}
-
-vm_port_owner() { # vm_port_owner PORT: who listens there; a test VM by its directory
-  local pid dir
-  pid=$(ss -Hltnp "sport = :$1" 2>/dev/null | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -n 1)
-  dir=$(tr '\0' '\n' < "/proc/${pid:-0}/cmdline" 2>/dev/null | sed -n 's#/vm/qemu\.pid$##p')
-  if [ -n "$dir" ]; then echo "the test VM of $dir (qemu pid $pid; \`$SELF vm-down $dir\` stops it)"
-  else port_owner "$1"
-  fi
 }
 
 vm_ours() { # vm_ours PID VMDIR: PID is alive and is the qemu of VMDIR
@@ -727,7 +721,7 @@ vm_up() {
   need_root vm-up
   VM_STAGE="port $VM_PORT"
   ! port_busy "$VM_PORT" ||
-    vm_up_failed "port 127.0.0.1:$VM_PORT is taken by $(vm_port_owner "$VM_PORT"); set KVMPOOL_VM_PORT to another"
+    vm_up_failed "port 127.0.0.1:$VM_PORT is taken by $(port_owner "$VM_PORT"); set KVMPOOL_VM_PORT to another"
 
   t0=$(now_ms)
   VM_STAGE="host packages"
