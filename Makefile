@@ -1,7 +1,8 @@
 # kvmpool: the commands the README and CI use. `make help` lists them.
 #
-# `make test` runs every suite against a private test environment (tests/env/) and
-# takes it down again, whatever happens. Each suite can also run alone; see README.md.
+# `make test` runs every suite against a private test environment (tests/env/) and the
+# test VM, and takes both down again, whatever happens. Each suite can also run alone;
+# see README.md.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -13,6 +14,8 @@ URI ?= test:///default
 PREFIX ?= /usr/local
 DESTDIR ?=
 DIR ?=
+# The test VM (tests/env/README.md): `make test` starts it unless VM=0, `make env-up` only with VM=1
+VM ?=
 ENV_SCRIPT := tests/env/kvmpool-env.sh
 ENV := sh $(ENV_SCRIPT)
 VENV := .venv
@@ -35,30 +38,36 @@ SUITES := lint unit header-check python-test c-test c-valgrind bench-build
 SUBMAKE = $(MAKE) --no-print-directory
 
 .PHONY: help tour test lint unit header header-check python python-test c-build c-test c-valgrind \
-        bench-build bench soak install env-up env-down clean
+        bench-build bench soak install env-up env-down vm-up vm-down vm-check clean
 
 help: ## List the targets
-	@echo "make <target>   (variables: URI=, DIR=, PREFIX=, PROPTEST_CASES=)"
+	@echo "make <target>   (variables: URI=, DIR=, VM=, PREFIX=, PROPTEST_CASES=)"
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
 
 tour: ## The tutorial's walk-through on URI (default test:///default: no daemon needed)
 	@$(ENV) install-min
 	$(CARGO) run --locked -q -p kvmpool-core --example tour -- '$(URI)'
 
-test: ## Install what is needed, start the test environment, run every suite, stop it
+test: ## Install what is needed, start the test environment and VM (VM=0: no VM), run every suite, stop them
 	@$(ENV) install
 	@dir=$$(mktemp -d /tmp/kvmpool-test.XXXXXX) || exit 1; \
 	trap 'st=$$?; $(ENV) down "$$dir" && rm -rf --one-file-system "$$dir" || st=1; exit $$st' EXIT; \
 	trap 'echo "interrupted"; exit 130' INT TERM; \
 	$(ENV) up "$$dir" || { echo "the test environment did not come up; no suite ran"; exit 1; }; \
-	. "$$dir/env"; \
 	passed=0; failed=0; summary=""; \
-	for suite in $(SUITES); do \
-	  echo; echo "======== $$suite"; start=$$(date +%s); \
-	  if $(SUBMAKE) $$suite PROPTEST_CASES=$(or $(PROPTEST_CASES),20000); then \
-	    passed=$$((passed + 1)); result=PASS; else failed=$$((failed + 1)); result=FAIL; fi; \
-	  line=$$(printf '%-4s %-12s %4d s' $$result $$suite $$(( $$(date +%s) - start ))); \
+	step() { \
+	  echo; echo "======== $$1"; start=$$(date +%s); \
+	  if "$${@:2}"; then passed=$$((passed + 1)); result=PASS; else failed=$$((failed + 1)); result=FAIL; fi; \
+	  line=$$(printf '%-4s %-12s %4d s' $$result $$1 $$(( $$(date +%s) - start ))); \
 	  echo "======== $$line"; summary="$$summary$$line"$$'\n'; \
+	}; \
+	if [ "$(VM)" != 0 ]; then \
+	  step vm-up $(ENV) vm-up "$$dir"; \
+	  [ $$result = PASS ] || echo "the suites run on; they see KVMPOOL_VM_ERROR"; \
+	fi; \
+	. "$$dir/env"; \
+	for suite in $(SUITES); do \
+	  step $$suite $(SUBMAKE) $$suite PROPTEST_CASES=$(or $(PROPTEST_CASES),20000); \
 	done; \
 	echo; echo "Suites:"; printf '%s' "$$summary"; \
 	echo "$$passed passed, $$failed failed"; \
@@ -145,13 +154,26 @@ install: ## Install libkvmpool.so/.a, kvmpool.h and kvmpool.pc under PREFIX (/us
 	    crates/kvmpool-capi/kvmpool.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/kvmpool.pc
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig > /dev/null; then ldconfig; fi
 
-env-up: ## Start the test environment in DIR (then: . DIR/env)
-	@[ -n "$(DIR)" ] || { echo "usage: make env-up DIR=/tmp/kv"; exit 2; }
+env-up: ## Start the test environment in DIR, with VM=1 the test VM too (then: . DIR/env)
+	@[ -n "$(DIR)" ] || { echo "usage: make env-up DIR=/tmp/kv [VM=1]"; exit 2; }
 	$(ENV) up '$(DIR)'
+	@if [ "$(VM)" = 1 ]; then echo "$(ENV) vm-up '$(DIR)'"; $(ENV) vm-up '$(DIR)'; fi
 
-env-down: ## Stop the test environment in DIR
+env-down: ## Stop the test environment in DIR (and its VM)
 	@[ -n "$(DIR)" ] || { echo "usage: make env-down DIR=/tmp/kv"; exit 2; }
 	$(ENV) down '$(DIR)'
+
+vm-up: ## Start the test VM alone in DIR (then: . DIR/vm/env)
+	@[ -n "$(DIR)" ] || { echo "usage: make vm-up DIR=/tmp/kv"; exit 2; }
+	$(ENV) vm-up '$(DIR)'
+
+vm-down: ## Stop the test VM in DIR
+	@[ -n "$(DIR)" ] || { echo "usage: make vm-down DIR=/tmp/kv"; exit 2; }
+	$(ENV) vm-down '$(DIR)'
+
+vm-check: ## The test VM's self-test (tests/env/vm/scenarios.sh) against the VM in DIR
+	@[ -n "$(DIR)" ] || { echo "usage: make vm-check DIR=/tmp/kv"; exit 2; }
+	sh tests/env/vm/scenarios.sh '$(DIR)'
 
 clean: ## Remove build output
 	$(CARGO) clean

@@ -10,10 +10,16 @@
 #   kvmpool-env.sh down DIR          stop all that was started under DIR, free its loops
 #   kvmpool-env.sh daemon-start DIR  a storage-only libvirtd alone (DIR/uri, DIR/libvirtd.pid)
 #   kvmpool-env.sh daemon-stop DIR   destroy its pools and stop it (definitions stay)
+#   kvmpool-env.sh vm-up DIR         the test VM (Debian kernel under qemu: LVM, iSCSI,
+#                                    NFS, multipath); writes DIR/vm/env, adds it to DIR/env
+#   kvmpool-env.sh vm-exec DIR CMD...  run a shell command in the guest: its output, its
+#                                    exit code (125: vm-exec itself failed)
+#   kvmpool-env.sh vm-down DIR       power the VM off, remove its disks (`down` does it too)
+#   kvmpool-env.sh vm-build          build (or check) the cached guest image only
 #
 # POSIX sh (tests run it with `sh`). tgtd (port 3260) and glusterd (port 24007) are
 # machine-wide, so one `up` at a time; daemon-start may run any number of times in
-# different directories.
+# different directories. The VM is described in README.md and vm/.
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -34,7 +40,8 @@ APT_MIN="libvirt-dev libvirt-clients pkg-config gcc libc6-dev"
 
 say() { printf 'kvmpool-env: %s\n' "$*"; }
 warn() { printf 'kvmpool-env: %s\n' "$*" >&2; }
-die() { warn "$*"; exit 1; }
+die() { warn "$*"; DIED="$*"; exit 1; }
+DIED=
 now_ms() { date +%s%3N; }
 abspath() { mkdir -p "$1" && (cd "$1" && pwd); }
 
@@ -73,7 +80,7 @@ pids_under() { # pids of our daemons whose command line mentions DIR/ (one per l
     pid=${f#/proc/}; pid=${pid%/cmdline}
     [ "$pid" != "$$" ] || continue
     case "$(cat "/proc/$pid/comm" 2>/dev/null)" in
-      libvirtd | glusterfs | glusterfsd | glusterd | tgtd) alive "$pid" && echo "$pid" ;;
+      libvirtd | glusterfs | glusterfsd | glusterd | tgtd | qemu-system-x86) alive "$pid" && echo "$pid" ;;
     esac
   done
   return 0
@@ -84,13 +91,21 @@ port_busy() { # port_busy PORT: something listens on that TCP port
   [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
 }
 
-port_owner() { # port_owner PORT: who listens there, for messages
-  local pid
+port_owner() { # port_owner PORT: who listens there, for messages (a test VM by its DIR)
+  local pid vm
   command -v ss > /dev/null || { echo "(no ss to tell who)"; return 0; }
   pid=$(ss -Hltnp "sport = :$1" 2>/dev/null | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1)
-  if [ -n "$pid" ]; then echo "pid $pid: $(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | sed 's/ $//')"
+  vm=$(tr '\0' '\n' < "/proc/${pid:-0}/cmdline" 2>/dev/null | sed -n 's#/vm/qemu\.pid$##p')
+  if [ -n "$vm" ]; then echo "the test VM of $vm (qemu pid $pid; \`$SELF vm-down $vm\` stops it)"
+  elif [ -n "$pid" ]; then echo "pid $pid: $(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | sed 's/ $//')"
   else echo "no listener on port $1, but the daemon's control socket answers"
   fi
+}
+
+umount_under() { # umount_under DIR: everything mounted below DIR, lazily, deepest first
+  awk -v d="$1/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do
+    umount -l "$m" 2>/dev/null || warn "could not unmount $m"
+  done
 }
 
 show_log() { # show_log FILE: the end of a log, for a loud failure
@@ -411,14 +426,18 @@ loops_under() { # loop devices whose backing file is under DIR: "DEVICE FILE" li
 }
 
 down() {
-  local D t0 d pid dev file m n left
+  local D t0 d pid dev file n left
   [ -d "$1" ] || { say "down: $1 does not exist, nothing to do"; return 0; }
   D=$(cd "$1" && pwd)
+  t0=$(now_ms)
+  left=""
+  # 0. the test VM, when one was started under DIR
+  if [ -f "$D/vm/.kvmpool-vm" ]; then vm_down "$D" || left=" vm"; fi
   if [ ! -f "$D/.kvmpool-env" ]; then
     [ -n "$(ls -A "$D")" ] || { say "down: $D is empty, nothing to do"; return 0; }
+    if [ -f "$D/vm/.kvmpool-vm" ]; then [ -z "$left" ] || die "down $D: the VM did not stop"; return 0; fi
     die "$D was not set up by \`$SELF up\` (no .kvmpool-env); nothing done"
   fi
-  t0=$(now_ms)
   # 1. the shared daemon and every daemon tests started under DIR: destroy and undefine
   #    their pools first (fs/netfs/gluster pools hold mounts and FUSE clients)
   daemon_dirs "$D" | while read -r d; do daemon_stop "$d" undefine; done
@@ -436,9 +455,7 @@ down() {
     esac
   done
   # 5. anything still mounted under DIR (lazily, deepest first), then its loop devices
-  awk -v d="$D/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do
-    umount -l "$m" 2>/dev/null || warn "could not unmount $m"
-  done
+  umount_under "$D"
   n=50
   while [ -n "$(loops_under "$D")" ] && [ "$n" -gt 0 ]; do
     loops_under "$D" | while read -r dev file; do losetup -d "$dev" 2>/dev/null || true; done
@@ -446,7 +463,6 @@ down() {
     n=$((n - 1)); sleep 0.1
   done
   # 6. prove it
-  left=""
   for pid in $(pids_under "$D") $(pid_of "$D/tgt/tgtd.pid") $(pid_of "$D/tgtd.pid") \
     $(pid_of "$D/gluster/glusterd.pid") $(pid_of "$D/glusterd.pid"); do
     alive "$pid" && left="$left $pid($(cat "/proc/$pid/comm" 2>/dev/null))"
@@ -458,6 +474,392 @@ down() {
   rm -f "$D/env"
   [ -z "$left" ] || die "down $D: not everything stopped"
   say "down in $(($(now_ms) - t0)) ms"
+}
+
+# --- the test VM --------------------------------------------------------------------------
+# A Debian guest under qemu-system-x86_64 whose kernel has what this host's lacks:
+# device-mapper (LVM volumes, multipath), the kernel iSCSI initiator, the NFS client. TCG
+# only: /dev/kvm here cannot run a stock kernel (../shared/testenv-vm.md, pitfall 1). The
+# guest side lives in vm/ (init, build-image.sh, guest.conf, ...). Files under DIR/vm:
+# qemu.pid, qemu.log, serial.log, the scratch disks lvm.img and disk.img, share/ (the 9p
+# command channel, see vm/init) and env.
+
+VM_CACHE=${KVMPOOL_VM_CACHE:-/var/cache/kvmpool-vm}
+VM_PORT=${KVMPOOL_VM_PORT:-16600}
+VM_BOOT_TIMEOUT=${KVMPOOL_VM_BOOT_TIMEOUT:-300}  # seconds from qemu's start to "ready"
+VM_EXEC_TIMEOUT=${KVMPOOL_VM_EXEC_TIMEOUT:-600}  # seconds one vm-exec command may take
+VM_APT_MAX_AGE=${KVMPOOL_VM_APT_MAX_AGE:-86400} # seconds before the private apt lists are refreshed
+VM_CPUS=${KVMPOOL_VM_CPUS:-1}
+VM_MEMORY=2048
+VM_SUITE=bookworm
+VM_GUEST_LIBVIRTD_PORT=16509 # vm/libvirtd.conf
+# the scratch disks, in qemu's order after the root disk (vda); the serials show in the
+# guest's /sys/block/vdX/serial, which the smoke check compares
+VM_LVM_DISK=/dev/vdb VM_LVM_SIZE=1G VM_LVM_SERIAL=kvmpool-lvm
+VM_DISK_DISK=/dev/vdc VM_DISK_SIZE=256M VM_DISK_SERIAL=kvmpool-disk
+VM_LVM_VG=kvmvg # the volume group the tutorial names (nothing creates it: a pool-build does)
+VM_STAGE=
+
+need_root() { [ "$(id -u)" = 0 ] || die "$1 needs root"; }
+
+vm_guest_conf() { # vm/guest.conf's settings as GUEST_NAME (its names clash with ours)
+  eval "$(sed -n 's/^\([A-Z][A-Z0-9_]*\)=/GUEST_\1=/p' "$HERE/vm/guest.conf")"
+}
+
+shq() { # shq STRING: STRING single-quoted for sh
+  printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"
+}
+
+vm_mirror() { # vm_mirror SUITE: the Debian mirror URI this machine's apt sources use for SUITE
+  local f
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [ -f "$f" ] || continue
+    sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" | awk -v s="$1" '$1 == "deb" && $3 == s {print $2}'
+  done
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] || continue
+    awk -v s="$1" 'BEGIN { RS = "" }
+      { types = uris = suites = ""; enabled = "yes"
+        n = split($0, line, "\n")
+        for (i = 1; i <= n; i++) {
+          l = line[i]
+          if (l ~ /^[ \t]*#/ || l !~ /:/) continue
+          k = tolower(l); sub(/:.*/, "", k); v = l; sub(/^[^:]*:[ \t]*/, "", v)
+          if (k == "types") types = v; else if (k == "uris") uris = v
+          else if (k == "suites") suites = v; else if (k == "enabled") enabled = tolower(v)
+        }
+        if (enabled != "no" && (" " types " ") ~ / deb / && (" " suites " ") ~ (" " s " ")) {
+          split(uris, u, " "); print u[1]
+        }
+      }' "$f"
+  done
+}
+
+vm_apt() { # vm_apt apt-get|apt-cache ARGS: with the private sources and lists in VM_CACHE/apt
+  local tool
+  tool=$1; shift
+  env DEBIAN_FRONTEND=noninteractive "$tool" -q \
+    -o Dir::Etc::sourcelist="$VM_CACHE/apt/sources.list" -o Dir::Etc::sourceparts=- \
+    -o Dir::State::lists="$VM_CACHE/apt/lists" -o Dir::Cache::archives="$VM_CACHE/apt/archives" \
+    -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= \
+    -o APT::Sandbox::User=root -o DPkg::Lock::Timeout=900 "$@"
+}
+
+vm_apt_lists() { # vm_apt_lists MAX_AGE: private apt lists (suite, -updates, -security,
+  # -backports from this machine's mirrors), refreshed when older than MAX_AGE seconds
+  local a age
+  VM_MIRROR=$(vm_mirror "$VM_SUITE" | head -n 1)
+  VM_SECURITY_MIRROR=$(vm_mirror "$VM_SUITE-security" | head -n 1)
+  [ -n "$VM_MIRROR" ] && [ -n "$VM_SECURITY_MIRROR" ] ||
+    die "no Debian mirror for $VM_SUITE and $VM_SUITE-security in /etc/apt/sources.list.d/ or /etc/apt/sources.list"
+  a=$VM_CACHE/apt
+  mkdir -p "$a/lists/partial" "$a/archives/partial"
+  printf 'deb %s %s main\n' "$VM_MIRROR" "$VM_SUITE" "$VM_MIRROR" "$VM_SUITE-updates" \
+    "$VM_SECURITY_MIRROR" "$VM_SUITE-security" "$VM_MIRROR" "$VM_SUITE-backports" > "$a/sources.list.new"
+  if ! cmp -s "$a/sources.list.new" "$a/sources.list"; then
+    mv "$a/sources.list.new" "$a/sources.list"; rm -f "$a/updated"
+  fi
+  rm -f "$a/sources.list.new"
+  age=$(($(date +%s) - $(stat -c %Y "$a/updated" 2>/dev/null || echo 0)))
+  [ "$age" -ge "$1" ] || return 0
+  if vm_apt apt-get update > "$a/update.log" 2>&1; then
+    touch "$a/updated"
+  elif [ -f "$a/updated" ]; then
+    warn "apt-get update with the private lists failed (see $a/update.log); using lists ${age} s old"
+  else
+    show_log "$a/update.log"; die "apt-get update with the private lists in $a failed"
+  fi
+}
+
+vm_install_host() { # qemu-system-x86 (bookworm-backports) and mmdebstrap, when missing
+  local t0
+  command -v qemu-system-x86_64 > /dev/null && command -v mmdebstrap > /dev/null && return 0
+  need_root "installing qemu-system-x86 and mmdebstrap"
+  t0=$(now_ms)
+  vm_apt_lists 0
+  # backports' qemu 10: the host's qemu-utils is 10.0.2~bpo12, and bookworm's
+  # qemu-system 7.2 would remove it (Breaks qemu-system-common << 8.0); --no-remove
+  # makes apt fail rather than remove anything
+  say "apt-get install ($VM_SUITE-backports, private lists in $VM_CACHE/apt): qemu-system-x86"
+  vm_apt apt-get install -y --no-install-recommends --no-remove -t "$VM_SUITE-backports" qemu-system-x86
+  say "apt-get install (private lists): mmdebstrap"
+  vm_apt apt-get install -y --no-install-recommends --no-remove mmdebstrap
+  vm_apt apt-get clean
+  say "host packages for the VM in $(($(now_ms) - t0)) ms: $(qemu-system-x86_64 --version | head -n 1)"
+}
+
+vm_image_key() { # sets VM_KEY and the pinned kernel and busybox-static from the private lists
+  local meta f
+  meta=$(vm_apt apt-cache policy linux-image-amd64 | awk '$1 == "Candidate:" {print $2}')
+  VM_KERNEL=$(vm_apt apt-cache show "linux-image-amd64=$meta" 2>/dev/null |
+    sed -n 's/^Depends: \(linux-image-[^ ,]*\) (= \([^)]*\)).*/\1=\2/p' | head -n 1)
+  VM_BUSYBOX=busybox-static=$(vm_apt apt-cache policy busybox-static | awk '$1 == "Candidate:" {print $2}')
+  case "$VM_KERNEL/$VM_BUSYBOX" in
+    linux-image-*=*/busybox-static=?*) ;;
+    *) die "cannot tell the $VM_SUITE kernel or busybox-static from the lists in $VM_CACHE/apt ('$VM_KERNEL', '$VM_BUSYBOX')" ;;
+  esac
+  # every file in vm/ but the scenarios (they run against the guest, they are not in it)
+  VM_KEY=$({
+    echo "$VM_KERNEL $VM_BUSYBOX"
+    for f in $(cd "$HERE/vm" && LC_ALL=C ls); do
+      [ "$f" != scenarios.sh ] || continue
+      echo "== $f"; cat "$HERE/vm/$f"
+    done
+  } | sha256sum | cut -c1-16)
+}
+
+vm_cache_rm() { # vm_cache_rm PATH...: remove build leftovers (unmounting what a killed mmdebstrap left)
+  local p
+  for p in "$@"; do
+    [ -e "$p" ] || continue
+    umount_under "$p"
+    rm -rf --one-file-system "$p"
+  done
+}
+
+vm_image() { # sets VM_IMAGE: the cached image for the current inputs, built when missing
+  local t0 tmp age
+  # with the lists as they are, then (a build takes the newest kernel) refreshed
+  for age in "$VM_APT_MAX_AGE" 0; do
+    vm_apt_lists "$age"
+    vm_image_key
+    VM_IMAGE=$VM_CACHE/img-$VM_KEY
+    [ ! -f "$VM_IMAGE/manifest" ] || return 0
+  done
+  say "building the guest image $VM_IMAGE ($VM_KERNEL; log: $VM_CACHE/build.log)"
+  t0=$(now_ms)
+  # one build at a time; what a killed build left is removed by the next
+  (
+    flock -w 3600 9 || die "waited an hour for $VM_CACHE/lock"
+    [ ! -f "$VM_IMAGE/manifest" ] || exit 0 # built while we waited
+    vm_cache_rm "$VM_CACHE"/tmp-*
+    tmp=$VM_CACHE/tmp-$VM_KEY
+    trap 'vm_cache_rm "$tmp" "$tmp.debs"' EXIT
+    trap 'exit 130' INT TERM
+    mkdir -p "$tmp.debs" || exit 1
+    (cd "$tmp.debs" && vm_apt apt-get download "$VM_KERNEL" "$VM_BUSYBOX") > "$VM_CACHE/build.log" 2>&1 ||
+      { show_log "$VM_CACHE/build.log"; die "could not download $VM_KERNEL $VM_BUSYBOX"; }
+    sh "$HERE/vm/build-image.sh" "$tmp" "$tmp.debs"/linux-image-*.deb "$tmp.debs"/busybox-static_*.deb \
+      "$VM_MIRROR" "$VM_SECURITY_MIRROR" >> "$VM_CACHE/build.log" 2>&1 ||
+      { show_log "$VM_CACHE/build.log"; die "build-image.sh failed (log: $VM_CACHE/build.log)"; }
+    vm_cache_rm "$tmp.debs"
+    mv "$tmp" "$VM_IMAGE" || exit 1
+    for old in "$VM_CACHE"/img-*; do # prune: a running VM keeps its open files
+      [ "$old" = "$VM_IMAGE" ] || { say "pruning the old image $old"; vm_cache_rm "$old"; }
+    done
+  ) 9> "$VM_CACHE/lock" || die "the guest image did not build (log: $VM_CACHE/build.log)"
+  [ -f "$VM_IMAGE/manifest" ] || die "no image in $VM_IMAGE after the build"
+  say "guest image built in $(($(now_ms) - t0)) ms: $(tail -n 1 "$VM_IMAGE/manifest")"
+}
+
+vm_ours() { # vm_ours PID VMDIR: PID is alive and is the qemu of VMDIR
+  alive "$1" && grep -qF -- "$2/" "/proc/$1/cmdline" 2>/dev/null
+}
+
+vm_write_env() { # vm_write_env DIR [ERROR]: DIR/vm/env, and into DIR/env when DIR is an `up` directory
+  local D V
+  D=$1; V=$1/vm
+  if [ -n "${2:-}" ]; then
+    printf 'export KVMPOOL_VM_ERROR=%s\n' "$(shq "$(printf '%s' "$2" | tr -s '\n' ' ')")" > "$V/env.tmp"
+  else
+    vm_guest_conf
+    cat > "$V/env.tmp" << ENV
+export KVMPOOL_VM_DIR='$V'
+export KVMPOOL_VM_URI='qemu+tcp://127.0.0.1:$VM_PORT/system'
+export KVMPOOL_VM_PORT='$VM_PORT'
+export KVMPOOL_VM_PID='$(pid_of "$V/qemu.pid")'
+export KVMPOOL_VM_EXEC='sh $SELF vm-exec $D'
+export KVMPOOL_VM_NFS_HOST='$GUEST_NFS_HOST'
+export KVMPOOL_VM_NFS_EXPORT='$GUEST_NFS_EXPORT'
+export KVMPOOL_VM_ISCSI_HOST='$GUEST_ISCSI_HOST'
+export KVMPOOL_VM_ISCSI_PORT='$GUEST_ISCSI_PORT'
+export KVMPOOL_VM_ISCSI_IQN='$GUEST_ISCSI_IQN'
+export KVMPOOL_VM_ISCSI_CHAP_IQN='$GUEST_ISCSI_CHAP_IQN'
+export KVMPOOL_VM_ISCSI_INITIATOR='$GUEST_ISCSI_INITIATOR'
+export KVMPOOL_VM_CHAP_USER='$GUEST_CHAP_USER'
+export KVMPOOL_VM_CHAP_PASSWORD='$GUEST_CHAP_PASSWORD'
+export KVMPOOL_VM_LVM_DISK='$VM_LVM_DISK'
+export KVMPOOL_VM_LVM_VG='$VM_LVM_VG'
+export KVMPOOL_VM_DISK_POOL_DISK='$VM_DISK_DISK'
+ENV
+  fi
+  mv "$V/env.tmp" "$V/env"
+  vm_env_unpublish "$D"
+  if [ -f "$D/.kvmpool-env" ] && [ -f "$D/env" ]; then cat "$V/env" >> "$D/env"; fi
+}
+
+vm_env_unpublish() { # vm_env_unpublish DIR: the KVMPOOL_VM_ lines out of DIR/env
+  [ -f "$1/env" ] && grep -q '^export KVMPOOL_VM_' "$1/env" || return 0
+  grep -v '^export KVMPOOL_VM_' "$1/env" > "$1/env.tmp" || true
+  mv "$1/env.tmp" "$1/env"
+}
+
+VM_UP_DIR=
+vm_up_failed() { # vm_up_failed MESSAGE [LOG]: say why loudly, stop what was started, record why
+  [ -z "${2:-}" ] || show_log "$2"
+  warn "vm-up FAILED: $1"
+  trap - EXIT INT TERM
+  vm_down "$VM_UP_DIR" >&2 || true
+  vm_write_env "$VM_UP_DIR" "$1"
+  warn "recorded KVMPOOL_VM_ERROR in $VM_UP_DIR/vm/env"
+  exit 1
+}
+
+vm_up() {
+  local D V pid t0 t1 t2 t3 n up
+  D=$(abspath "$1"); V=$D/vm
+  [ "$D" != / ] || die "refusing to use / as the environment directory"
+  case "$D$SELF" in *[[:space:]]*) die "vm-up: neither DIR nor this script's path may contain spaces (KVMPOOL_VM_EXEC is split on them)" ;; esac
+  pid=$(pid_of "$V/qemu.pid")
+  if vm_ours "$pid" "$V"; then die "a VM (qemu pid $pid) already runs for $D (. $V/env)"; fi
+  mkdir -p "$V"
+  echo "kvmpool test VM; stop with: $SELF vm-down $D" > "$V/.kvmpool-vm"
+  rm -f "$V/env"; vm_env_unpublish "$D"
+  VM_UP_DIR=$D
+  trap 'vm_up_failed "interrupted"' INT TERM
+  trap 'vm_up_failed "${VM_STAGE:-vm-up}: ${DIED:-unexpected error (see above)}"' EXIT
+  need_root vm-up
+  VM_STAGE="port $VM_PORT"
+  ! port_busy "$VM_PORT" ||
+    vm_up_failed "port 127.0.0.1:$VM_PORT is taken by $(port_owner "$VM_PORT"); set KVMPOOL_VM_PORT to another"
+
+  t0=$(now_ms)
+  VM_STAGE="host packages"
+  vm_install_host
+  VM_STAGE="guest image"
+  vm_image
+  t1=$(now_ms)
+
+  VM_STAGE="qemu"
+  rm -rf "$V/share"
+  rm -f "$V/qemu.pid" "$V/qemu.log" "$V/serial.log" "$V/lvm.img" "$V/disk.img"
+  mkdir -p "$V/share/cmd"
+  truncate -s "$VM_LVM_SIZE" "$V/lvm.img"
+  truncate -s "$VM_DISK_SIZE" "$V/disk.img"
+  # TMPDIR: where qemu puts (and at once unlinks) the overlay of the snapshot=on root
+  if ! TMPDIR=$V qemu-system-x86_64 -name kvmpool-vm -accel tcg -cpu max -smp "$VM_CPUS" -m "$VM_MEMORY" \
+    -nodefaults -display none -no-reboot \
+    -kernel "$VM_IMAGE/vmlinux" -initrd "$VM_IMAGE/initrd.img" \
+    -append "console=ttyS0 panic=-1 loglevel=4 net.ifnames=0" \
+    -serial "file:$V/serial.log" \
+    -drive "file=$VM_IMAGE/rootfs.img,if=none,id=root,format=raw,snapshot=on" \
+    -device virtio-blk-pci,drive=root,serial=kvmpool-root \
+    -drive "file=$V/lvm.img,if=none,id=lvm,format=raw,cache=unsafe" \
+    -device "virtio-blk-pci,drive=lvm,serial=$VM_LVM_SERIAL" \
+    -drive "file=$V/disk.img,if=none,id=disk,format=raw,cache=unsafe" \
+    -device "virtio-blk-pci,drive=disk,serial=$VM_DISK_SERIAL" \
+    -virtfs "local,path=$V/share,mount_tag=share,security_model=none,id=share" \
+    -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$VM_PORT-:$VM_GUEST_LIBVIRTD_PORT" \
+    -device virtio-net-pci,netdev=n0 \
+    -pidfile "$V/qemu.pid" -daemonize < /dev/null > "$V/qemu.log" 2>&1; then
+    vm_up_failed "qemu-system-x86_64 did not start: $(tail -n 3 "$V/qemu.log" | tr -s '\n' ' ')" "$V/qemu.log"
+  fi
+  pid=$(pid_of "$V/qemu.pid")
+  say "qemu pid $pid (TCG, $VM_CPUS vCPU, $VM_MEMORY MiB), 127.0.0.1:$VM_PORT -> guest libvirtd; image $(basename "$VM_IMAGE")"
+
+  VM_STAGE="guest boot"
+  n=$(($(date +%s) + VM_BOOT_TIMEOUT))
+  until [ -f "$V/share/ready" ]; do
+    alive "$pid" || vm_up_failed "qemu exited before the guest was ready" "$V/serial.log"
+    [ "$(date +%s)" -lt "$n" ] ||
+      vm_up_failed "the guest was not ready $VM_BOOT_TIMEOUT s after qemu started (KVMPOOL_VM_BOOT_TIMEOUT)" "$V/serial.log"
+    sleep 0.1
+  done
+  up=$(cat "$V/share/ready")
+  [ ! -s "$V/share/failed" ] ||
+    vm_up_failed "in the guest: $(cat "$V/share/failed")" "$V/serial.log"
+  t2=$(now_ms)
+
+  VM_STAGE="smoke check"
+  vm_smoke "$D" || vm_up_failed "smoke check: $VM_SMOKE_FAILED" "$V/serial.log"
+  t3=$(now_ms)
+  vm_write_env "$D"
+  trap - EXIT INT TERM
+  say "vm-up in $((t3 - t0)) ms (image $((t1 - t0)) ms, boot to ready $((t2 - t1)) ms with guest uptime $up s, smoke $((t3 - t2)) ms)"
+  say "URI qemu+tcp://127.0.0.1:$VM_PORT/system; for the tests: . $V/env"
+}
+
+# what the smoke check runs in the guest (sh; the guest's /etc/kvmpool/guest.conf gives the
+# names; the host sets lvm_disk, lvm_serial, disk_disk and disk_serial before it)
+VM_SMOKE='
+fail() { echo "$*"; exit 1; }
+. /etc/kvmpool/guest.conf
+[ -c /dev/mapper/control ] || fail "no /dev/mapper/control"
+d=$(iscsiadm -m discovery -t st -p "$ISCSI_HOST:$ISCSI_PORT" -o nonpersistent 2>&1) ||
+  fail "iscsiadm discovery on $ISCSI_HOST:$ISCSI_PORT: $d"
+for iqn in "$ISCSI_IQN" "$ISCSI_CHAP_IQN"; do
+  echo "$d" | grep -q " $iqn\$" || fail "discovery on $ISCSI_HOST:$ISCSI_PORT lacks $iqn: $d"
+done
+e=$(showmount -e "$NFS_HOST" 2>&1) || fail "showmount -e $NFS_HOST: $e"
+echo "$e" | grep -q "^$NFS_EXPORT " || fail "showmount -e $NFS_HOST lacks $NFS_EXPORT: $e"
+[ "$(cat "/sys/block/${lvm_disk#/dev/}/serial")" = "$lvm_serial" ] || fail "$lvm_disk is not the LVM disk"
+[ "$(cat "/sys/block/${disk_disk#/dev/}/serial")" = "$disk_serial" ] || fail "$disk_disk is not the disk-pool disk"
+echo "/dev/mapper/control, targets" $(echo "$d" | cut -d" " -f2) "export $NFS_EXPORT"
+'
+
+vm_smoke() { # vm_smoke DIR: the remote URI answers; the guest has device-mapper, both
+  # targets, the export. When not, false with the reason in VM_SMOKE_FAILED.
+  local uri out
+  uri=qemu+tcp://127.0.0.1:$VM_PORT/system
+  if ! out=$(timeout 30 virsh -q -c "$uri" pool-list --all < /dev/null 2>&1); then
+    VM_SMOKE_FAILED="virsh -c $uri pool-list: $out"; return 1
+  fi
+  if ! out=$(vm_exec "$1" "lvm_disk=$VM_LVM_DISK lvm_serial=$VM_LVM_SERIAL disk_disk=$VM_DISK_DISK disk_serial=$VM_DISK_SERIAL
+$VM_SMOKE" 2>&1); then
+    VM_SMOKE_FAILED="in the guest: $out"; return 1
+  fi
+  say "smoke: virsh pool-list over $uri answers; guest: $out"
+}
+
+vm_exec() { # vm_exec DIR COMMAND...: run COMMAND (one shell command line) in the guest;
+  # its stdout and stderr come back as ours, its exit code is ours (125: vm-exec failed)
+  local V pid id n rc
+  [ -d "$1/vm" ] || { warn "vm-exec: no VM under $1"; return 125; }
+  V=$(cd "$1/vm" && pwd); shift
+  pid=$(pid_of "$V/qemu.pid")
+  vm_ours "$pid" "$V" && [ -f "$V/share/ready" ] || { warn "vm-exec: no VM is up under ${V%/vm}"; return 125; }
+  id=h$$-$(date +%s%N)
+  printf '%s\n' "$*" > "$V/share/cmd/$id.tmp"
+  mv "$V/share/cmd/$id.tmp" "$V/share/cmd/$id.sh"
+  n=$(($(date +%s) + VM_EXEC_TIMEOUT))
+  until [ -f "$V/share/cmd/$id.rc" ]; do
+    if ! alive "$pid"; then warn "vm-exec: the VM (qemu pid $pid) is gone"; return 125; fi
+    if [ "$(date +%s)" -ge "$n" ]; then
+      rm -f "$V/share/cmd/$id.sh"
+      warn "vm-exec: no answer after $VM_EXEC_TIMEOUT s (KVMPOOL_VM_EXEC_TIMEOUT): $*"
+      return 125
+    fi
+    sleep 0.05
+  done
+  cat "$V/share/cmd/$id.out"
+  cat "$V/share/cmd/$id.err" >&2
+  rc=$(cat "$V/share/cmd/$id.rc")
+  rm -f "$V/share/cmd/$id.run" "$V/share/cmd/$id.out" "$V/share/cmd/$id.err" "$V/share/cmd/$id.rc"
+  return "$rc"
+}
+
+vm_down() { # vm_down DIR: power the guest off (command channel, SIGTERM, SIGKILL), remove
+  # its scratch disks and show that nothing of it runs; false if something does
+  local D V pid t0 p left
+  [ -d "$1/vm" ] || { say "vm-down: no VM under $1, nothing to do"; return 0; }
+  D=$(cd "$1" && pwd); V=$D/vm
+  t0=$(now_ms)
+  pid=$(pid_of "$V/qemu.pid")
+  # a guest that never got ready does not read the command channel yet
+  if vm_ours "$pid" "$V" && [ -f "$V/share/ready" ]; then
+    touch "$V/share/poweroff"
+    wait_gone "$pid" 20 || warn "the guest did not power off within 20 s: stopping qemu (pid $pid)"
+  fi
+  ! vm_ours "$pid" "$V" || stop_pid "$pid" 10
+  for p in $(pids_under "$V"); do stop_pid "$p" 10; done
+  left=""
+  vm_ours "$pid" "$V" && left=" $pid"
+  for p in $(pids_under "$V"); do left="$left $p($(cat "/proc/$p/comm" 2>/dev/null))"; done
+  if [ -n "$left" ]; then warn "vm-down $D: still running:$left"; return 1; fi
+  rm -rf "$V/share"
+  rm -f "$V/qemu.pid" "$V/lvm.img" "$V/disk.img" "$V/env"
+  vm_env_unpublish "$D"
+  say "vm-down in $(($(now_ms) - t0)) ms: ${pid:+qemu (pid $pid) is gone, }no process mentions $V/; scratch disks removed"
 }
 
 # --- main ---------------------------------------------------------------------------------
@@ -472,7 +874,9 @@ case "$cmd" in
     install_python
     t2=$(now_ms)
     install_rust_tools
-    say "install done in $(($(now_ms) - t0)) ms (apt $((t1 - t0)) ms, python $((t2 - t1)) ms, rust tools $(($(now_ms) - t2)) ms)"
+    t3=$(now_ms)
+    vm_install_host
+    say "install done in $(($(now_ms) - t0)) ms (apt $((t1 - t0)) ms, python $((t2 - t1)) ms, rust tools $((t3 - t2)) ms, VM host packages $(($(now_ms) - t3)) ms)"
     ;;
   install-min)
     # shellcheck disable=SC2086
@@ -487,7 +891,25 @@ case "$cmd" in
       daemon-stop) [ ! -d "$2" ] || daemon_stop "$(cd "$2" && pwd)" ;;
     esac
     ;;
+  vm-up | vm-down)
+    [ $# -eq 2 ] && [ -n "$2" ] || die "usage: $0 $cmd DIR"
+    case "$cmd" in
+      vm-up) vm_up "$2" ;;
+      vm-down) vm_down "$2" || exit 1 ;;
+    esac
+    ;;
+  vm-exec)
+    [ $# -ge 3 ] && [ -n "$2" ] || die "usage: $0 vm-exec DIR COMMAND..."
+    d=$2; shift 2
+    vm_exec "$d" "$@"
+    ;;
+  vm-build)
+    need_root vm-build
+    vm_install_host
+    vm_image
+    say "guest image: $VM_IMAGE"; cat "$VM_IMAGE/manifest"
+    ;;
   *)
-    die "usage: $0 install | install-min | up DIR | down DIR | daemon-start DIR | daemon-stop DIR"
+    die "usage: $0 install | install-min | up DIR | down DIR | daemon-start DIR | daemon-stop DIR | vm-up DIR | vm-exec DIR COMMAND... | vm-down DIR | vm-build"
     ;;
 esac
