@@ -282,3 +282,66 @@ impl Drop for PrivateDaemon {
             .status();
     }
 }
+
+/// The test VM (`kvmpool-env.sh vm-up`): a Debian kernel with device-mapper, the
+/// kernel iSCSI initiator, an LIO target, NFS and multipath, and its libvirtd reached
+/// over `qemu+tcp://`.
+pub struct Vm {
+    pub uri: String,
+    exec: String,
+}
+
+/// The test VM, or `None` after printing why the test is skipped. When the
+/// environment tried to start it and failed, the test fails with the reason: a VM
+/// that could not start is a failure, not a skip.
+pub fn vm(test: &str) -> Option<Vm> {
+    if let Ok(why) = std::env::var("KVMPOOL_VM_ERROR") {
+        panic!("{test}: the test VM did not come up: {why}");
+    }
+    match (
+        std::env::var("KVMPOOL_VM_URI"),
+        std::env::var("KVMPOOL_VM_EXEC"),
+    ) {
+        (Ok(uri), Ok(exec)) => Some(Vm { uri, exec }),
+        _ => {
+            eprintln!(
+                "SKIPPED {test}: needs the test VM with a real kernel (KVMPOOL_VM_URI is set by \
+                 `make test`, or `make env-up DIR=... VM=1`)"
+            );
+            None
+        }
+    }
+}
+
+impl Vm {
+    pub fn conn(&self) -> Connection {
+        Connection::open(&self.uri).expect("the VM's libvirtd answers")
+    }
+
+    /// Run a shell command in the guest: its exit code and output.
+    pub fn exec(&self, cmd: &str) -> (i32, String) {
+        let mut words = self.exec.split_whitespace();
+        let out = Command::new(words.next().unwrap())
+            .args(words)
+            .arg(cmd)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code().unwrap_or(-1), text)
+    }
+
+    /// Run a shell command in the guest that must succeed; its output.
+    pub fn sh(&self, cmd: &str) -> String {
+        let (rc, out) = self.exec(cmd);
+        assert_eq!(rc, 0, "in the guest: {cmd}: {out}");
+        out
+    }
+
+    /// `virsh -c URI ARGS...` from the host: libvirt's own view.
+    pub fn virsh(&self, args: &[&str]) -> String {
+        let mut all = vec!["-c", &self.uri];
+        all.extend_from_slice(args);
+        run("virsh", &all)
+    }
+}

@@ -17,10 +17,10 @@ use virt::sys;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::libvirt;
+use crate::options::VolumeInfo;
 use crate::pipe::{self, Chunk};
 use crate::pool::Pool;
-use crate::spec::VolumeSpec;
-use crate::spec::VolumeType;
+use crate::spec::{PoolType, VolumeSpec, VolumeType};
 use crate::units::Size;
 use crate::volume::Volume;
 
@@ -350,9 +350,8 @@ impl Volume {
             .map_err(|e| Error::io(format!("cannot stat {}", path.display()), e))?
             .len();
         let total = options.length.map_or(file_len, |l| l.min(file_len));
-        let info = self.info()?;
+        let info = self.check_room(options.offset, total)?;
         let capacity = info.capacity.as_bytes();
-        self.check_fits(capacity, options.offset, total)?;
         let block = info.volume_type == VolumeType::Block;
         let holes = options.sparse && (fresh || block || info.allocation == Size::ZERO);
         // A hole truncates a file volume at its end: close the stream with one that
@@ -379,7 +378,7 @@ impl Volume {
         length: u64,
         options: &TransferOptions,
     ) -> Result<TransferReport> {
-        self.check_fits(self.info()?.capacity.as_bytes(), options.offset, length)?;
+        self.check_room(options.offset, length)?;
         let plain = TransferOptions {
             sparse: false,
             ..options.clone()
@@ -406,7 +405,12 @@ impl Volume {
         })
     }
 
-    fn check_fits(&self, capacity: u64, offset: u64, length: u64) -> Result<()> {
+    /// Refuse, before a byte is sent, an upload the volume cannot keep: one past its
+    /// capacity, or one larger than the copy-on-write space of a sparse LV (which
+    /// would turn invalid and lose everything written to it).
+    fn check_room(&self, offset: u64, length: u64) -> Result<VolumeInfo> {
+        let info = self.info()?;
+        let capacity = info.capacity.as_bytes();
         let end = offset.checked_add(length);
         if end.is_none_or(|end| end > capacity) {
             return Err(Error::invalid(
@@ -415,6 +419,65 @@ impl Volume {
                     "{length} bytes at offset {offset} do not fit in volume {:?} of {} ({capacity} bytes)",
                     self.name(),
                     Size::bytes(capacity)
+                ),
+            ));
+        }
+        // Every byte sent to a block volume is written (holes as zeros) and takes
+        // copy-on-write space in a snapshot.
+        if let Some(cow) = self.sparse_lv_space(&info)? {
+            if length > cow.as_bytes() {
+                return Err(Error::invalid(
+                    "length",
+                    format!(
+                        "{} do not fit in the {cow} of copy-on-write space of sparse LV {:?}: \
+                         it would turn invalid and lose them (make the volume a plain LV, or \
+                         give it more copy-on-write space)",
+                        Size::bytes(length),
+                        self.name()
+                    ),
+                ));
+            }
+        }
+        Ok(info)
+    }
+
+    /// The copy-on-write space of a sparse LV (a snapshot over a zero device, which
+    /// libvirt reports with its copy-on-write space as the allocation), or `None` for
+    /// any other volume.
+    fn sparse_lv_space(&self, info: &VolumeInfo) -> Result<Option<Size>> {
+        if info.volume_type != VolumeType::Block || info.allocation >= info.capacity {
+            return Ok(None);
+        }
+        let logical = self.pool()?.pool_type()? == PoolType::Logical;
+        Ok(logical.then_some(info.allocation))
+    }
+
+    /// After an upload: libvirt reports success once its daemon has written the stream,
+    /// but a sparse LV whose copy-on-write space overflowed has turned invalid by then,
+    /// and libvirt hides it. Look again, so that success means the bytes were kept.
+    fn check_kept(&self, end: u64, sent: u64) -> Result<()> {
+        let pool = self.pool()?;
+        if pool.pool_type()? == PoolType::Logical {
+            pool.refresh()?;
+            if pool.find_volume(self.name())?.is_none() {
+                return Err(Error::new(
+                    ErrorKind::Io,
+                    format!(
+                        "volume {:?} is gone after the upload: libvirt no longer lists it (it \
+                         hides an LV that turned invalid, as a sparse LV does when its \
+                         copy-on-write space overflows); the {sent} bytes sent were not kept",
+                        self.name()
+                    ),
+                ));
+            }
+        }
+        let capacity = self.info()?.capacity.as_bytes();
+        if capacity < end {
+            return Err(Error::new(
+                ErrorKind::Io,
+                format!(
+                    "volume {:?} holds {capacity} bytes after {end} were written to it",
+                    self.name()
                 ),
             ));
         }
@@ -436,7 +499,9 @@ impl Volume {
                 .map_err(libvirt::error)
         })?;
         let mut done = TransferReport::default();
-        let outcome = body(&stream, &mut done).and_then(|()| stream.finish());
+        let outcome = body(&stream, &mut done)
+            .and_then(|()| stream.finish())
+            .and_then(|()| self.check_kept(options.offset + total, done.total()));
         outcome.map(|()| done).map_err(|e| {
             let e = self.stream_error(e, &stream);
             if done.total() == 0 {
@@ -768,11 +833,46 @@ impl<'f> FileSink<'f> {
     }
 }
 
-impl Sink for FileSink<'_> {
-    fn data(&mut self, at: u64, bytes: &[u8]) -> Result<()> {
+/// Zero runs shorter than this are written; longer ones left as holes.
+const HOLE_BLOCK: usize = 4096;
+
+impl FileSink<'_> {
+    fn write(&mut self, at: u64, bytes: &[u8]) -> Result<()> {
         self.file
             .write_all_at(bytes, at)
             .map_err(|e| Error::io("cannot write the file", e))
+    }
+}
+
+impl Sink for FileSink<'_> {
+    /// A sparse download also leaves holes where the data is all zeros in whole
+    /// blocks: a block volume (an LV, a LUN) cannot tell libvirt where its holes are,
+    /// so its zeros arrive as data.
+    fn data(&mut self, at: u64, bytes: &[u8]) -> Result<()> {
+        if !self.sparse {
+            return self.write(at, bytes);
+        }
+        let mut run_start = None;
+        let mut off = 0;
+        while off < bytes.len() {
+            // blocks aligned to the file, so that holes are whole file-system blocks
+            let len = (HOLE_BLOCK - ((at as usize + off) % HOLE_BLOCK)).min(bytes.len() - off);
+            let block = &bytes[off..off + len];
+            let zero = len == HOLE_BLOCK && is_zero(block);
+            match (zero, run_start) {
+                (false, None) => run_start = Some(off),
+                (true, Some(start)) => {
+                    self.write(at + start as u64, &bytes[start..off])?;
+                    run_start = None;
+                }
+                _ => {}
+            }
+            off += len;
+        }
+        match run_start {
+            Some(start) => self.write(at + start as u64, &bytes[start..]),
+            None => Ok(()),
+        }
     }
 
     fn hole(&mut self, at: u64, len: u64) -> Result<()> {
@@ -810,6 +910,11 @@ impl<W: Write + Send> Sink for WriterSink<W> {
             .flush()
             .map_err(|e| Error::io("cannot flush the output", e))
     }
+}
+
+fn is_zero(block: &[u8]) -> bool {
+    // an OR over the whole block (no early exit) compiles to vector code
+    block.iter().fold(0u8, |acc, &b| acc | b) == 0
 }
 
 fn write_zeros(write: &mut dyn FnMut(&[u8], u64) -> Result<()>, len: u64) -> Result<()> {
