@@ -35,7 +35,7 @@ GLUSTER_VOLUME=gv0
 APT_PACKAGES="libvirt-dev libvirt-clients libvirt-daemon
   libvirt-daemon-driver-storage-iscsi-direct libvirt-daemon-driver-storage-gluster
   pkg-config qemu-utils libxml2-utils parted lvm2 scrub tgt libiscsi-bin
-  glusterfs-server glusterfs-client xfsprogs e2fsprogs gcc libc6-dev make valgrind"
+  glusterfs-server glusterfs-client xfsprogs e2fsprogs gcc libc6-dev make valgrind xorriso"
 APT_MIN="libvirt-dev libvirt-clients pkg-config gcc libc6-dev"
 
 say() { printf 'kvmpool-env: %s\n' "$*"; }

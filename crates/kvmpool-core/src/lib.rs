@@ -28,6 +28,7 @@ mod discovery;
 mod ensure;
 pub mod error;
 mod events;
+pub mod image;
 mod inventory;
 mod libvirt;
 mod options;
