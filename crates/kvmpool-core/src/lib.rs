@@ -31,6 +31,7 @@ mod events;
 pub mod image;
 mod inventory;
 mod libvirt;
+pub mod manifest;
 mod options;
 mod pipe;
 mod pool;
@@ -46,6 +47,10 @@ pub use ensure::EnsureReport;
 pub use error::{Error, ErrorKind, LibvirtDetail, Result};
 pub use events::{EventReceiver, PoolEvent, PoolEventKind, Subscription};
 pub use inventory::{volume_entries_json, Inventory, InventoryOptions, PoolEntry, VolumeEntry};
+pub use manifest::{
+    Action, ActionKind, ApplyReport, Blocked, BuildPolicy, Manifest, ManifestPool, ManifestVolume,
+    Plan, Policy,
+};
 pub use options::{
     BuildMode, DeleteMode, EnsureAction, EnsureOptions, PoolFilter, PoolInfo, PoolState, Resize,
     VolumeInfo, WipeAlgorithm,
