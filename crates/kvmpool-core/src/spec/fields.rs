@@ -218,6 +218,100 @@ const VSTORAGE: &[FieldRule] = &[
     opt(F::Uuid), opt(F::Mode), opt(F::Owner), opt(F::Group), opt(F::Label),
 ];
 
+/// The options of `virsh pool-define-as` (and `pool-create-as`) that name a field, by
+/// their virsh name without the dashes.
+pub const VIRSH_POOL_OPTIONS: &[&str] = &[
+    "source-host",
+    "source-path",
+    "source-dev",
+    "source-name",
+    "source-format",
+    "target",
+    "auth-type",
+    "auth-username",
+    "secret-usage",
+    "secret-uuid",
+    "adapter-name",
+    "source-protocol-ver",
+    "source-initiator",
+];
+
+impl PoolType {
+    /// The field a `virsh pool-define-as` option sets in a pool of this type
+    /// (`--source-dev` is the device of an fs pool, the disk of a disk pool, a physical
+    /// volume of a logical pool, the IQN of an iscsi pool), or `None` when the type
+    /// has no such field.
+    pub fn virsh_option_field(self, option: &str) -> Option<PoolField> {
+        let candidates: &[PoolField] = match option {
+            "source-host" => &[F::Host, F::Hosts],
+            "source-path" => &[F::SourcePath, F::Dir],
+            "source-dev" => &[F::SourceDev, F::Device, F::Devices, F::Iqn],
+            "source-name" => &[F::Vg, F::SourceName, F::Volume, F::Zpool, F::Cluster],
+            "source-format" => &[F::Format],
+            "target" => &[F::Target],
+            "auth-type" => &[F::AuthType],
+            "auth-username" => &[F::AuthUsername],
+            "secret-usage" => &[F::AuthSecretUsage],
+            "secret-uuid" => &[F::AuthSecretUuid],
+            "adapter-name" => &[F::Adapter],
+            "source-protocol-ver" => &[F::ProtocolVersion],
+            "source-initiator" => &[F::Initiator],
+            _ => &[],
+        };
+        candidates.iter().copied().find(|f| self.has_field(*f))
+    }
+}
+
+impl PoolSpec {
+    /// A spec from `virsh pool-define-as NAME TYPE --option value ...` arguments
+    /// (options by their virsh names without dashes; `--source-host` may carry a
+    /// `:port`). Options the type has no field for are refused, naming the option.
+    pub fn from_virsh_args(ty: PoolType, name: &str, options: &[(&str, &str)]) -> Result<PoolSpec> {
+        let mut fields = vec![(F::Name, FieldValue::from(name))];
+        for &(option, value) in options {
+            let field = ty.virsh_option_field(option).ok_or_else(|| {
+                Error::invalid(
+                    format!("--{option}"),
+                    format!("{ty} pools have no field that this option sets"),
+                )
+            })?;
+            match field {
+                F::Host | F::Hosts => {
+                    let (host, port) = split_port(value);
+                    let host = if field == F::Hosts {
+                        FieldValue::List(vec![host.to_owned()])
+                    } else {
+                        host.into()
+                    };
+                    fields.push((field, host));
+                    if let Some(port) = port {
+                        let port = port
+                            .parse::<i128>()
+                            .map_or(FieldValue::Text(port.to_owned()), FieldValue::Int);
+                        fields.push((F::Port, port));
+                    }
+                }
+                F::Devices => fields.push((field, FieldValue::List(vec![value.to_owned()]))),
+                _ => fields.push((field, value.into())),
+            }
+        }
+        PoolSpec::from_fields(ty, fields)
+    }
+}
+
+/// `host:port` as virsh reads `--source-host` (an IPv6 address in brackets).
+fn split_port(value: &str) -> (&str, Option<&str>) {
+    if let Some(rest) = value.strip_prefix('[') {
+        if let Some((host, tail)) = rest.split_once(']') {
+            return (host, tail.strip_prefix(':'));
+        }
+    }
+    match value.split_once(':') {
+        Some((host, port)) if !port.contains(':') => (host, Some(port)),
+        _ => (value, None),
+    }
+}
+
 impl PoolType {
     /// The fields a pool of this type holds: the table every front end is driven by
     /// (Python's constructors are made from it, manifests are read with it).
@@ -1166,5 +1260,49 @@ mod tests {
         assert_eq!(e.to_string(), "port: must be an integer, not text");
         let e = PoolSpec::from_fields(PoolType::Dir, [(F::Name, FieldValue::Int(3))]).unwrap_err();
         assert_eq!(e.to_string(), "name: must be text, not an integer");
+    }
+
+    #[test]
+    fn virsh_pool_define_as_arguments() {
+        // the tutorial's steps, as virsh gives them
+        let iscsi = PoolSpec::from_virsh_args(
+            PoolType::Iscsi,
+            "storage01",
+            &[
+                ("source-host", "192.168.2.20"),
+                ("source-dev", "iqn.2017-10.com.cloud.www:storage001"),
+                ("target", "/dev/disk/by-path"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            iscsi.get(F::Iqn),
+            "iqn.2017-10.com.cloud.www:storage001".into()
+        );
+        let nfs = PoolSpec::from_virsh_args(
+            PoolType::Netfs,
+            "kvmnfs",
+            &[
+                ("source-host", "192.168.2.20:2049"),
+                ("source-path", "/nfsshare"),
+                ("target", "/nfstest"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(nfs.get(F::Port), FieldValue::Int(2049));
+        let lv = PoolSpec::from_virsh_args(
+            PoolType::Logical,
+            "kvmvg",
+            &[("source-name", "kvmvg"), ("target", "/dev/kvmvg")],
+        )
+        .unwrap();
+        assert_eq!(lv.target_path().as_deref(), Some("/dev/kvmvg"));
+        let e = PoolSpec::from_virsh_args(PoolType::Dir, "d", &[("source-host", "h")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "--source-host: dir pools have no field that this option sets"
+        );
+        assert_eq!(split_port("[::1]:3260"), ("::1", Some("3260")));
+        assert_eq!(split_port("fe80::1"), ("fe80::1", None));
     }
 }
