@@ -341,6 +341,19 @@ typedef uint32_t kvmpool_vol_type;
 typedef struct kvmpool_conn kvmpool_conn;
 
 /**
+ * A manifest: the pools and volumes a host should have (TOML or JSON). Made by
+ * kvmpool_manifest_from_toml(), _from_json() or _from_file(); freed with
+ * kvmpool_manifest_free().
+ */
+typedef struct kvmpool_manifest kvmpool_manifest;
+
+/**
+ * A plan: what kvmpool_plan_apply() would do to a host, made by kvmpool_conn_plan();
+ * freed with kvmpool_plan_free().
+ */
+typedef struct kvmpool_plan kvmpool_plan;
+
+/**
  * A storage pool. Thread-safe. The handle follows the pool by UUID, also across a
  * reconnect. Free with kvmpool_pool_free().
  */
@@ -835,6 +848,81 @@ kvmpool_status kvmpool_conn_subscribe_pool_events(const kvmpool_conn *conn,
  * Call it once, from any thread.
  */
 void kvmpool_subscription_free(kvmpool_subscription *subscription);
+
+/**
+ * Read a TOML manifest. A bad manifest fails with KVMPOOL_ERR_INVALID_SPEC; the
+ * message starts with `manifest:LINE:COLUMN`, kvmpool_last_error_field() names the
+ * field (`pool[0].target`). On success writes a new manifest to `*manifest_out`.
+ * Thread-safe.
+ */
+kvmpool_status kvmpool_manifest_from_toml(const char *text, kvmpool_manifest **manifest_out);
+
+/**
+ * Read a JSON manifest (the same structure as TOML). As kvmpool_manifest_from_toml().
+ * Thread-safe.
+ */
+kvmpool_status kvmpool_manifest_from_json(const char *text, kvmpool_manifest **manifest_out);
+
+/**
+ * Read a manifest file (JSON when its name ends in ".json", TOML otherwise); errors
+ * are located in that file. Fails with KVMPOOL_ERR_IO when it cannot be read.
+ * Thread-safe.
+ */
+kvmpool_status kvmpool_manifest_from_file(const char *path, kvmpool_manifest **manifest_out);
+
+/**
+ * Free a manifest. NULL is ignored.
+ */
+void kvmpool_manifest_free(kvmpool_manifest *manifest);
+
+/**
+ * Compare `manifest` with the host of `conn`: the ordered actions that would make the
+ * host match it, and what it needs but may not do. Nothing is changed. On success
+ * writes a new plan to `*plan_out` (free with kvmpool_plan_free()).
+ * Thread-safe.
+ */
+kvmpool_status kvmpool_conn_plan(const kvmpool_conn *conn,
+                                 const kvmpool_manifest *manifest,
+                                 kvmpool_plan **plan_out);
+
+/**
+ * The plan as JSON (schema "kvmpool-plan/1": host, observed, policy, actions,
+ * blocked). On success writes a new string to `*json_out` (free with
+ * kvmpool_string_free()).
+ * Thread-safe.
+ */
+kvmpool_status kvmpool_plan_json(const kvmpool_plan *plan, char **json_out);
+
+/**
+ * The plan for people: one line per action (`+` add, `~` change, `-` remove, `!`
+ * refused). On success writes a new string to `*text_out` (free with
+ * kvmpool_string_free()).
+ * Thread-safe.
+ */
+kvmpool_status kvmpool_plan_text(const kvmpool_plan *plan, char **text_out);
+
+/**
+ * The number of actions and of refused changes in the plan (both 0: the host matches
+ * the manifest, there is no drift).
+ * Thread-safe.
+ */
+kvmpool_status kvmpool_plan_counts(const kvmpool_plan *plan,
+                                   size_t *actions_out,
+                                   size_t *blocked_out);
+
+/**
+ * Carry out `plan` on the host of `conn`, in order. Refused with KVMPOOL_ERR_STATE
+ * when the plan has refused changes or the host changed since the plan was made.
+ * When a step fails, the steps already taken are undone and the message says which
+ * step failed and what was undone.
+ * Thread-safe.
+ */
+kvmpool_status kvmpool_plan_apply(const kvmpool_conn *conn, const kvmpool_plan *plan);
+
+/**
+ * Free a plan. NULL is ignored.
+ */
+void kvmpool_plan_free(kvmpool_plan *plan);
 
 /**
  * Define a persistent pool from a spec (`virsh pool-define-as`); it is not started.

@@ -11,6 +11,7 @@ use kvmpool_core::{
 use crate::convert::{call, opt_enum, parse_enum, uuid};
 use crate::errors::to_py;
 use crate::events::{PyEventIterator, PyPoolEvent, PySubscription};
+use crate::manifest::{PyApplyReport, PyManifest, PyPlan};
 use crate::pool::PyPool;
 use crate::spec::PyPoolSpec;
 use crate::volume::PyVolume;
@@ -366,6 +367,17 @@ impl PyConnection {
     fn check_supported(&self, py: Python<'_>, spec: &PyPoolSpec) -> PyResult<()> {
         let (c, s) = (&self.inner, &spec.inner);
         call(py, || c.check_supported(s))
+    }
+
+    /// Compare `manifest` with this host: a Plan of what `apply` would do (nothing is
+    /// changed).
+    fn plan(&self, py: Python<'_>, manifest: &PyManifest) -> PyResult<PyPlan> {
+        crate::manifest::plan(py, &self.inner, manifest)
+    }
+
+    /// Carry out `plan`, undoing its own steps when one fails.
+    fn apply(&self, py: Python<'_>, plan: &PyPlan) -> PyResult<PyApplyReport> {
+        crate::manifest::apply(py, &self.inner, plan)
     }
 
     /// Every pool and volume with their info, as JSON (sizes in bytes).

@@ -7,6 +7,7 @@ mod conn;
 mod convert;
 mod errors;
 mod events;
+mod manifest;
 mod pool;
 mod spec;
 mod volume;
@@ -49,6 +50,10 @@ fn _kvmpool(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<events::PyPoolEvent>()?;
     m.add_class::<events::PySubscription>()?;
     m.add_class::<events::PyEventIterator>()?;
+    m.add_class::<manifest::PyManifest>()?;
+    m.add_class::<manifest::PyPlan>()?;
+    m.add_class::<manifest::PyAction>()?;
+    m.add_class::<manifest::PyApplyReport>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -214,11 +214,7 @@ fn volume_name(a: &Action) -> &str {
 }
 
 fn describe(a: &Action) -> String {
-    let kind = serde_json::to_value(a.action)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-        .replace('-', " ");
+    let kind = a.action.as_str().replace('-', " ");
     match &a.volume {
         Some(v) => format!("{kind} {}/{v}", a.pool),
         None => format!("{kind} {}", a.pool),

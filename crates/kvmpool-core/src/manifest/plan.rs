@@ -10,38 +10,39 @@ use super::{BuildPolicy, Manifest, ManifestPool, Policy};
 use crate::conn::Connection;
 use crate::error::Result;
 use crate::options::BuildMode;
+use crate::spec::names::string_enum;
 use crate::spec::{FieldValue, PoolField, PoolSpec, PoolType, VolumeFormat, VolumeSpec};
 use crate::units::Size;
 
 /// The `schema` of [`Plan::to_json`]; it changes only when the JSON does.
 pub const PLAN_SCHEMA: &str = "kvmpool-plan/1";
 
-/// What a plan would do to one object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ActionKind {
-    /// Define a pool that does not exist.
-    DefinePool,
-    /// Change a pool's definition in place (fields that may change: permissions,
-    /// authentication, mount options, ...).
-    RedefinePool,
-    /// Stop, undefine and define a pool again (its type or source changes).
-    RecreatePool,
-    /// Build a pool.
-    BuildPool,
-    /// Start a pool (building it first if that shows its target missing, when the
-    /// manifest leaves building to kvmpool).
-    StartPool,
-    /// Turn autostart on or off.
-    SetAutostart,
-    /// Create a volume.
-    CreateVolume,
-    /// Grow a volume.
-    GrowVolume,
-    /// Shrink a volume (`allow_shrink`).
-    ShrinkVolume,
-    /// Delete a volume the manifest does not list (`prune_volumes`).
-    DeleteVolume,
+string_enum! {
+    /// What a plan would do to one object.
+    pub enum ActionKind {
+        /// Define a pool that does not exist.
+        DefinePool = "define-pool",
+        /// Change a pool's definition in place (fields that may change: permissions,
+        /// authentication, mount options, ...).
+        RedefinePool = "redefine-pool",
+        /// Stop, undefine and define a pool again (its type or source changes).
+        RecreatePool = "recreate-pool",
+        /// Build a pool.
+        BuildPool = "build-pool",
+        /// Start a pool (building it first if that shows its target missing, when the
+        /// manifest leaves building to kvmpool).
+        StartPool = "start-pool",
+        /// Turn autostart on or off.
+        SetAutostart = "set-autostart",
+        /// Create a volume.
+        CreateVolume = "create-volume",
+        /// Grow a volume.
+        GrowVolume = "grow-volume",
+        /// Shrink a volume (`allow_shrink`).
+        ShrinkVolume = "shrink-volume",
+        /// Delete a volume the manifest does not list (`prune_volumes`).
+        DeleteVolume = "delete-volume",
+    }
 }
 
 impl ActionKind {

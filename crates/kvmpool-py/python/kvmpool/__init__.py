@@ -14,7 +14,9 @@ Errors are ``kvmpool.Error`` subclasses, one per kind (``InvalidSpecError`` is a
 """
 
 from ._kvmpool import (
+    Action,
     AlreadyExistsError,
+    ApplyReport,
     BusyError,
     CancelledError,
     ConnectError,
@@ -25,7 +27,9 @@ from ._kvmpool import (
     InvalidSpecError,
     IoError,
     LibvirtError,
+    Manifest,
     NotFoundError,
+    Plan,
     Pool,
     PoolCapabilities,
     PoolEvent,
@@ -52,7 +56,9 @@ from ._kvmpool import (
 
 
 __all__ = [
+    "Action",
     "AlreadyExistsError",
+    "ApplyReport",
     "BusyError",
     "CancelledError",
     "ConnectError",
@@ -63,7 +69,9 @@ __all__ = [
     "InvalidSpecError",
     "IoError",
     "LibvirtError",
+    "Manifest",
     "NotFoundError",
+    "Plan",
     "Pool",
     "PoolCapabilities",
     "PoolEvent",

@@ -6,7 +6,9 @@ from types import TracebackType
 from typing import Any, Literal, Optional, Union, final
 
 __all__ = [
+    "Action",
     "AlreadyExistsError",
+    "ApplyReport",
     "BusyError",
     "CancelledError",
     "ConnectError",
@@ -17,7 +19,9 @@ __all__ = [
     "InvalidSpecError",
     "IoError",
     "LibvirtError",
+    "Manifest",
     "NotFoundError",
+    "Plan",
     "Pool",
     "PoolCapabilities",
     "PoolEvent",
@@ -437,6 +441,53 @@ class EventIterator(Iterator[PoolEvent]):
     def __next__(self) -> PoolEvent: ...
 
 @final
+class Manifest:
+    """What a host should have: pools with their volumes (TOML, JSON or a dict)."""
+    @staticmethod
+    def from_toml(text: str, *, file: str = "manifest") -> Manifest: ...
+    @staticmethod
+    def from_json(text: str, *, file: str = "manifest") -> Manifest: ...
+    @staticmethod
+    def from_file(path: _PathArg) -> Manifest: ...
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> Manifest: ...
+    @property
+    def pools(self) -> list[str]: ...
+
+@final
+class Action:
+    """One step of a plan (action "refused" in Plan.blocked)."""
+    @property
+    def action(self) -> str: ...
+    @property
+    def pool(self) -> str: ...
+    @property
+    def volume(self) -> Optional[str]: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def diff(self) -> Optional[str]: ...
+
+@final
+class Plan:
+    """What Connection.apply(plan) would do."""
+    @property
+    def actions(self) -> list[Action]: ...
+    @property
+    def blocked(self) -> list[Action]: ...
+    @property
+    def is_empty(self) -> bool: ...
+    def to_json(self) -> str: ...
+
+@final
+class ApplyReport:
+    """What Connection.apply did."""
+    @property
+    def done(self) -> list[Action]: ...
+    @property
+    def skipped(self) -> list[Action]: ...
+
+@final
 class Connection:
     """A connection to libvirt. Safe to share between threads."""
     @property
@@ -467,6 +518,10 @@ class Connection:
     ) -> list[PoolSource]: ...
     def pool_capabilities(self) -> PoolCapabilities: ...
     def check_supported(self, spec: PoolSpec) -> None: ...
+    def plan(self, manifest: Manifest) -> Plan:
+        """Compare the manifest with this host; nothing is changed."""
+    def apply(self, plan: Plan) -> ApplyReport:
+        """Carry out the plan, undoing its own steps when one fails."""
     def inventory_json(self, *, formats: bool = False) -> str: ...
     def inventory(self, *, formats: bool = False) -> dict[str, Any]: ...
     def subscribe_pool_events(
