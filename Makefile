@@ -28,16 +28,20 @@ STUBTEST_ALLOWLIST := crates/kvmpool-py/stubtest-allowlist.txt
 CC ?= cc
 C_FLAGS := -std=c11 -Wall -Wextra -Werror -pedantic -g -Iinclude
 C_SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer
-C_LIBS := -Ltarget/debug -lkvmpool -Wl,-rpath,$(CURDIR)/target/debug -lpthread
+# Where cargo puts its output (CARGO_TARGET_DIR when set, as cargo itself does).
+TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
+C_LIBS := -L$(TARGET_DIR)/debug -lkvmpool -Wl,-rpath,$(TARGET_DIR)/debug -lpthread
+# The SONAME's number (libkvmpool.so.N), from the one constant in the C crate.
+ABI_VERSION = $$(sed -n 's/^pub const KVMPOOL_ABI_VERSION: u32 = \([0-9]*\);/\1/p' crates/kvmpool-capi/src/abi.rs)
 # Cases per property (tests/properties.rs); unset = the test's own default.
 # `make test` uses 20000, `make soak` 200000.
 PROPTEST_CASES ?=
 # What `make test` runs, in order, with the environment up. Through a variable, not
 # $(MAKE) itself, so that `make -n test` only prints (make runs $(MAKE) lines even then).
-SUITES := lint unit header-check python-test c-test c-valgrind bench-build
+SUITES := lint unit header-check abi-check python-test c-test c-valgrind bench-build
 SUBMAKE = $(MAKE) --no-print-directory
 
-.PHONY: help tour test lint unit header header-check python python-test c-build c-test c-valgrind \
+.PHONY: help tour test lint unit header header-check abi-check python python-test c-build c-test c-valgrind \
         bench-build bench soak install env-up env-down vm-up vm-down vm-check clean
 
 help: ## List the targets
@@ -98,6 +102,18 @@ header-check: ## Fail, showing the diff, when include/kvmpool.h is not what cbin
 	else echo "include/kvmpool.h is stale: run \`make header\` and commit it"; exit 1; fi
 
 
+abi-check: ## libkvmpool.so exports exactly the header's kvmpool_* functions, under its SONAME
+	@$(SUBMAKE) c-build > /dev/null
+	@so=$(TARGET_DIR)/debug/libkvmpool.so; abi=$(ABI_VERSION); rc=0; \
+	soname=$$(readelf -d $$so | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p'); \
+	[ "$$soname" = "libkvmpool.so.$$abi" ] || { echo "SONAME is '$$soname', wanted libkvmpool.so.$$abi"; rc=1; }; \
+	nm -D --defined-only $$so | awk '{print $$3}' | sort -u > $(TARGET_DIR)/abi-exported.txt; \
+	grep -oE '\bkvmpool_[a-z0-9_]+\(' include/kvmpool.h | tr -d '(' | sort -u > $(TARGET_DIR)/abi-declared.txt; \
+	if diff -u $(TARGET_DIR)/abi-declared.txt $(TARGET_DIR)/abi-exported.txt; then \
+	  echo "libkvmpool.so ($$soname) exports the $$(wc -l < $(TARGET_DIR)/abi-declared.txt) functions of include/kvmpool.h and nothing else"; \
+	else echo "exported symbols (+) differ from the header's functions (-)"; rc=1; fi; \
+	exit $$rc
+
 python: ## Build the Python module into .venv (maturin develop)
 	@[ -f crates/kvmpool-py/pyproject.toml ] || { echo "python: crates/kvmpool-py/pyproject.toml is missing"; exit 1; }
 	@[ -x $(VENV)/bin/maturin ] || { echo "python: no $(VENV)/bin/maturin; run: $(ENV) install"; exit 1; }
@@ -113,8 +129,9 @@ python-test: ## Python: build into .venv, the stubs checked by mypy.stubtest, py
 	$(PY) -m pytest -q tests/python || rc=1; \
 	exit $$rc
 
-c-build: ## Build the C library (target/debug/libkvmpool.so and .a)
+c-build: ## Build the C library (target/debug/libkvmpool.so and .a, and the SONAME link)
 	$(CARGO) build --locked -p kvmpool-capi
+	@ln -sf libkvmpool.so $(TARGET_DIR)/debug/libkvmpool.so.$(ABI_VERSION)
 
 c-test: ## Build the C library and every tests/c/*.c with ASan and UBSan, run each
 	@ls tests/c/*.c > /dev/null 2>&1 || { echo "c-test: no tests/c/*.c"; exit 1; }
@@ -143,11 +160,14 @@ soak: ## Long runs (tests/soak.sh; 200000 cases per property)
 	@[ -f tests/soak.sh ] || { echo "soak: tests/soak.sh does not exist yet"; exit 1; }
 	KVMPOOL_PROPTEST_CASES=$(or $(PROPTEST_CASES),200000) bash tests/soak.sh
 
-install: ## Install libkvmpool.so/.a, kvmpool.h and kvmpool.pc under PREFIX (/usr/local)
+install: ## Install libkvmpool.so.N (with its links), .a, kvmpool.h and kvmpool.pc under PREFIX
 	$(CARGO) build --locked --release -p kvmpool-capi
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
-	install -m 0755 target/release/libkvmpool.so $(DESTDIR)$(PREFIX)/lib/
-	install -m 0644 target/release/libkvmpool.a $(DESTDIR)$(PREFIX)/lib/
+	abi=$(ABI_VERSION); \
+	install -m 0755 $(TARGET_DIR)/release/libkvmpool.so $(DESTDIR)$(PREFIX)/lib/libkvmpool.so.$$abi.0.0 && \
+	ln -sf libkvmpool.so.$$abi.0.0 $(DESTDIR)$(PREFIX)/lib/libkvmpool.so.$$abi && \
+	ln -sf libkvmpool.so.$$abi $(DESTDIR)$(PREFIX)/lib/libkvmpool.so
+	install -m 0644 $(TARGET_DIR)/release/libkvmpool.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 0644 include/kvmpool.h $(DESTDIR)$(PREFIX)/include/
 	sed -e 's#@PREFIX@#$(PREFIX)#g' \
 	    -e "s#@VERSION@#$$(sed -n 's/^version = \"\(.*\)\"/\1/p' Cargo.toml | head -1)#g" \

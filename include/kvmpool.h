@@ -50,6 +50,14 @@
 
 
 /**
+ * The ABI version of this library: the number in its SONAME (`libkvmpool.so.1`). It
+ * goes up with every change that breaks programs linked against an earlier library
+ * (a function or struct changed or removed); additions keep it. Compare with the
+ * SONAME of the library a program loads.
+ */
+#define KVMPOOL_ABI_VERSION 1
+
+/**
  * `pool-build` mode: libvirt's default for the pool type.
  */
 #define KVMPOOL_BUILD_NORMAL 0

@@ -22,7 +22,8 @@ OUT="$HERE/build/valgrind"
 CC=${CC:-cc}
 CARGO=${CARGO:-cargo}
 CFLAGS="-std=c11 -Wall -Wextra -Werror -pedantic -g -O0 -I$REPO/include"
-LIBS="-L$REPO/target/debug -lkvmpool -Wl,-rpath,$REPO/target/debug -lpthread"
+LIBDIR=${CARGO_TARGET_DIR:-$REPO/target}/debug
+LIBS="-L$LIBDIR -lkvmpool -Wl,-rpath,$LIBDIR -lpthread"
 SUPP="$HERE/valgrind.supp"
 export KVMPOOL_LOAD_OPS="${KVMPOOL_LOAD_OPS:-50}"
 # Tests with time budgets (test_bad_input) may read this to scale or skip them: under
@@ -34,13 +35,13 @@ command -v valgrind > /dev/null 2>&1 || {
   exit 1
 }
 if [ "${KVMPOOL_VALGRIND_NO_BUILD:-0}" != 1 ]; then
-  (cd "$REPO" && "$CARGO" build --locked -q -p kvmpool-capi) || {
+  (cd "$REPO" && make --no-print-directory -s c-build) || {
     echo "valgrind.sh: building the C library failed"
     exit 1
   }
 fi
-[ -f "$REPO/target/debug/libkvmpool.so" ] || {
-  echo "valgrind.sh: no target/debug/libkvmpool.so (make c-build)"
+[ -f "$LIBDIR/libkvmpool.so" ] || {
+  echo "valgrind.sh: no $LIBDIR/libkvmpool.so (make c-build)"
   exit 1
 }
 

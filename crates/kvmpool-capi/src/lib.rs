@@ -17,6 +17,7 @@
 
 #![allow(non_camel_case_types)]
 
+mod abi;
 mod boundary;
 mod conn;
 mod discovery;
@@ -28,6 +29,7 @@ mod status;
 mod vol;
 mod vol_spec;
 
+pub use abi::*;
 pub use conn::*;
 pub use discovery::*;
 pub use events::*;
