@@ -1302,13 +1302,17 @@ impl Emitter {
                 self.add_hole(pos, (end - start) as u64);
             } else {
                 self.flush();
-                let mut piece = self.feed.buffer();
-                piece[..end - start].copy_from_slice(&buf[start..end]);
-                self.send(Chunk::Data {
-                    at: pos,
-                    buf: piece,
-                    len: end - start,
-                });
+                // a prefix read for the probe may be longer than one buffer
+                for (i, part) in buf[start..end].chunks(READ_BYTES).enumerate() {
+                    let mut piece = self.feed.buffer();
+                    piece.resize(piece.len().max(part.len()), 0);
+                    piece[..part.len()].copy_from_slice(part);
+                    self.send(Chunk::Data {
+                        at: pos + (i * READ_BYTES) as u64,
+                        buf: piece,
+                        len: part.len(),
+                    });
+                }
             }
         }
     }
@@ -1595,6 +1599,44 @@ mod tests {
         let (plain, plain_sums) = emitted(&data, 0, false);
         assert_eq!(plain, vec![(false, 0, 3 * bz), (true, 3 * bz, 10)]);
         assert_eq!(sums, plain_sums, "holes are hashed as zeros");
+    }
+
+    #[test]
+    fn a_long_mixed_prefix_is_sent_in_buffer_sized_pieces() {
+        let (feed, drain) = pipe::queue(READ_BYTES);
+        let mut e = Emitter {
+            feed,
+            sparse: true,
+            pending: None,
+            stopped: false,
+            hashers: Hashers::new([]),
+        };
+        let handle = std::thread::spawn(move || {
+            let mut out = Vec::new();
+            while let Some(c) = drain.next() {
+                if let Chunk::Data { at, buf, len } = c {
+                    assert!(buf[..len].iter().all(|&b| b == 7));
+                    out.push((at, len));
+                }
+            }
+            out
+        });
+        let mut prefix = vec![7u8; 3 * READ_BYTES + ZERO_BLOCK as usize];
+        prefix.extend(vec![0u8; 2 * ZERO_BLOCK as usize]);
+        let n = prefix.len();
+        e.data(0, prefix, n);
+        e.flush();
+        drop(e);
+        let r = READ_BYTES;
+        assert_eq!(
+            handle.join().unwrap(),
+            vec![
+                (0, r),
+                (r as u64, r),
+                (2 * r as u64, r),
+                (3 * r as u64, ZERO_BLOCK as usize)
+            ]
+        );
     }
 
     #[test]
