@@ -986,28 +986,34 @@ impl Pool {
                 ));
             }
         }
-        if plan.format != VolumeFormat::Qcow2 {
-            return Ok(());
-        }
         if cut {
-            // libvirt's refresh after the 1-byte cut may have seen a raw file; a refresh
-            // now (pool refreshes are serialised) settles what libvirt reports.
+            // libvirt refreshes the pool after every upload, probing each file's format:
+            // the refresh after the 1-byte cut may have seen a raw file, and the one after
+            // the upload may not have run yet. A refresh now (refreshes of a pool run one
+            // at a time, and this one starts after the upload finished) settles it.
             self.refresh()?;
         }
-        let spec = vol.spec()?;
-        let virtual_size = image.virtual_size.unwrap_or_default();
-        if spec.format != Some(VolumeFormat::Qcow2) || spec.capacity.as_bytes() != virtual_size {
-            return Err(Error::new(
-                ErrorKind::Libvirt,
-                format!(
-                    "after the upload libvirt reports volume {:?} as {} of {} bytes, not \
-                     qcow2 of {virtual_size}",
-                    vol.name(),
-                    spec.format
-                        .map_or("no format".to_owned(), |f| f.to_string()),
-                    spec.capacity.as_bytes()
-                ),
-            ));
+        // libvirt's view of a qcow2 or ISO volume comes from its header: check it took.
+        if matches!(plan.format, VolumeFormat::Qcow2 | VolumeFormat::Iso) {
+            let spec = vol.spec()?;
+            let virtual_size = match plan.format {
+                VolumeFormat::Qcow2 => image.virtual_size.unwrap_or_default(),
+                _ => plan.capacity.as_bytes(),
+            };
+            if spec.format != Some(plan.format) || spec.capacity.as_bytes() != virtual_size {
+                return Err(Error::new(
+                    ErrorKind::Libvirt,
+                    format!(
+                        "after the upload libvirt reports volume {:?} as {} of {} bytes, not \
+                         {} of {virtual_size}",
+                        vol.name(),
+                        spec.format
+                            .map_or("no format".to_owned(), |f| f.to_string()),
+                        spec.capacity.as_bytes(),
+                        plan.format
+                    ),
+                ));
+            }
         }
         if let Some(capacity) = plan.resize_to {
             vol.resize(Resize::to(capacity))?;
