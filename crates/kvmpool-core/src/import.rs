@@ -11,13 +11,17 @@
 //! without truncating: an image smaller than that file (small clusters, no data) keeps
 //! libvirt's tail after its own end, and with a sparse stream the image's holes keep
 //! libvirt's bytes under them (libvirt applies a hole by seeking over it and truncating
-//! the file at the hole's end). After the stream libvirt refreshes the volume from the
-//! header it now holds. So before sending a qcow2 image, kvmpool cuts the new file to
-//! its first byte (a sparse upload of one 1-byte hole) and sends nothing as a hole
-//! where old bytes could remain; the file then ends exactly where the image ends, reads
-//! back equal to the source, and libvirt reports the image's format and virtual size.
-//! A capacity above the virtual size is applied afterwards with `vol-resize` (which
-//! runs `qemu-img resize`): the header is what sets a qcow2 volume's size.
+//! the file at the hole's end). After every upload libvirt refreshes the whole pool in
+//! a thread of its own, probing each file's format again, and `vol-info` re-reads the
+//! volume's header: the header, not the definition, sets a qcow2 volume's capacity.
+//! So before sending a qcow2 image (or any image into a file that libvirt created with
+//! content), kvmpool cuts the new file to its first byte (a sparse upload of one 1-byte
+//! hole) and sends nothing as a hole where old bytes could remain; after the upload it
+//! refreshes the pool itself (libvirt's refresh after the cut may have seen a 1-byte raw
+//! file) and checks that libvirt reports the image's format and virtual size. The file
+//! then ends exactly where the image ends and reads back equal to the source. A
+//! capacity above the virtual size is applied afterwards with `vol-resize` (which runs
+//! `qemu-img resize`).
 
 use std::fmt;
 use std::fs::File;
