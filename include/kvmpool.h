@@ -58,6 +58,30 @@
 #define KVMPOOL_ABI_VERSION 1
 
 /**
+ * kvmpool_import_options.flags: replace a volume of the same name (without it the
+ * import fails with KVMPOOL_ERR_ALREADY_EXISTS).
+ */
+#define KVMPOOL_IMPORT_OVERWRITE 1
+
+/**
+ * kvmpool_import_options.flags: write every byte, zeros included (without it, holes
+ * and whole zero blocks of the image stay holes in the volume).
+ */
+#define KVMPOOL_IMPORT_NO_SPARSE 2
+
+/**
+ * kvmpool_export_options.flags: replace an existing file (without it the export fails
+ * with KVMPOOL_ERR_ALREADY_EXISTS).
+ */
+#define KVMPOOL_EXPORT_OVERWRITE 1
+
+/**
+ * kvmpool_export_options.flags: write every byte (without it, zero regions stay holes
+ * in the file).
+ */
+#define KVMPOOL_EXPORT_NO_SPARSE 2
+
+/**
  * `pool-build` mode: libvirt's default for the pool type.
  */
 #define KVMPOOL_BUILD_NORMAL 0
@@ -452,6 +476,89 @@ typedef void (*kvmpool_pool_event_cb)(const char *pool_name,
                                       void *userdata);
 
 /**
+ * Options of kvmpool_pool_import_image(). All zero (or a NULL pointer) means the
+ * defaults: every string NULL, every number 0, no flag. Strings are read during the
+ * call only.
+ */
+typedef struct {
+    /**
+     * The volume's name; NULL: the file name, or the URL's last path segment (with
+     * `convert_to`, its extension replaced by the new format's).
+     */
+    const char *name;
+    /**
+     * The format the image must have ("qcow2", "raw", "iso", ...), checked against its
+     * header; NULL: whatever the header says.
+     */
+    const char *format;
+    /**
+     * The volume's capacity in bytes; 0: the image's virtual size. Smaller than that
+     * is refused (KVMPOOL_ERR_INVALID_SPEC, field "capacity").
+     */
+    uint64_t capacity;
+    /**
+     * The checksum the image must have: "sha256:HEX" or "sha512:HEX"; NULL: none.
+     */
+    const char *checksum;
+    /**
+     * KVMPOOL_IMPORT_* flags.
+     */
+    uint32_t flags;
+    /**
+     * The volume of the pool that the image's backing file names; NULL: an image with
+     * a backing file is refused.
+     */
+    const char *allow_backing;
+    /**
+     * Convert the image with qemu-img into "qcow2" or "raw"; NULL: no conversion, and
+     * formats that need one (vmdk, vdi, vhdx, vpc, qed) are refused.
+     */
+    const char *convert_to;
+    /**
+     * Where a download is kept for a conversion; NULL: the system's temporary directory.
+     */
+    const char *temp_dir;
+    /**
+     * HTTP: seconds to wait for a connection and for each part of the body; 0: 60.
+     */
+    uint32_t timeout_seconds;
+} kvmpool_import_options;
+
+/**
+ * A progress callback for uploads and downloads: called with the bytes done so far
+ * and the total (first with done = 0, then after every chunk). Return 0 to go on;
+ * any other value cancels the transfer, which then fails with
+ * KVMPOOL_ERR_CANCELLED. It runs on the thread that called the transfer, during the
+ * call only, and receives the `userdata` given to that call. To cancel from another
+ * thread, let that thread set a flag (an atomic_int in `userdata`) and return it from
+ * the callback: the transfer stops after the chunk under way.
+ */
+typedef int (*kvmpool_progress_cb)(uint64_t done, uint64_t total, void *userdata);
+
+/**
+ * Options of kvmpool_vol_export(). All zero (or a NULL pointer) means the defaults.
+ */
+typedef struct {
+    /**
+     * Write the image in this format ("qcow2", "raw", "vmdk", ...) with qemu-img;
+     * NULL: the volume's own format, byte for byte.
+     */
+    const char *format;
+    /**
+     * Compute this checksum of the file: "sha256" or "sha512"; NULL: none.
+     */
+    const char *compute;
+    /**
+     * The checksum the file must have: "sha256:HEX" or "sha512:HEX"; NULL: none.
+     */
+    const char *checksum;
+    /**
+     * KVMPOOL_EXPORT_* flags.
+     */
+    uint32_t flags;
+} kvmpool_export_options;
+
+/**
  * What kvmpool_pool_ensure() should make true.
  */
 typedef struct {
@@ -494,17 +601,6 @@ typedef struct {
      */
     uint64_t available;
 } kvmpool_pool_details;
-
-/**
- * A progress callback for uploads and downloads: called with the bytes done so far
- * and the total (first with done = 0, then after every chunk). Return 0 to go on;
- * any other value cancels the transfer, which then fails with
- * KVMPOOL_ERR_CANCELLED. It runs on the thread that called the transfer, during the
- * call only, and receives the `userdata` given to that call. To cancel from another
- * thread, let that thread set a flag (an atomic_int in `userdata`) and return it from
- * the callback: the transfer stops after the chunk under way.
- */
-typedef int (*kvmpool_progress_cb)(uint64_t done, uint64_t total, void *userdata);
 
 /**
  * `vol-info`: type and sizes in bytes.
@@ -856,6 +952,46 @@ kvmpool_status kvmpool_conn_subscribe_pool_events(const kvmpool_conn *conn,
  * Call it once, from any thread.
  */
 void kvmpool_subscription_free(kvmpool_subscription *subscription);
+
+/**
+ * Import a disk image into a new volume of `pool`: `source` is a local file or an
+ * http:// or https:// URL. The format is read from the image's header (never its
+ * name); the volume is created with that format and the image's virtual size, the
+ * image streamed into it (holes stay holes) and the checksum, if given, computed on the
+ * way: a mismatch fails with KVMPOOL_ERR_INVALID_SPEC (field "sha256" or "sha512")
+ * and a message naming both sums. A corrupt header fails before anything is created,
+ * with the header field in kvmpool_last_error_field(). On any failure or cancel the
+ * new volume is deleted again. `options` may be NULL (the defaults). `progress` may be
+ * NULL; otherwise it is called on this thread with the bytes done and the total (0
+ * when a server does not say), and a non-zero return cancels (KVMPOOL_ERR_CANCELLED).
+ * Errors: KVMPOOL_ERR_NOT_FOUND for a URL that answers 404 or 410, KVMPOOL_ERR_IO
+ * when reading the file or the download fails (also a download cut short),
+ * KVMPOOL_ERR_ALREADY_EXISTS when the name is taken. On success writes a new volume
+ * handle to `*vol_out` (free with kvmpool_vol_free()). Thread-safe.
+ */
+kvmpool_status kvmpool_pool_import_image(const kvmpool_pool *pool,
+                                         const char *source,
+                                         const kvmpool_import_options *options,
+                                         kvmpool_progress_cb progress,
+                                         void *userdata,
+                                         kvmpool_vol **vol_out);
+
+/**
+ * Write the volume to the image file `path`: its bytes as they are, or converted with
+ * qemu-img into `options->format`. The file is written next to `path` and renamed
+ * into place only when complete and matching `options->checksum`, so a failed or
+ * cancelled export leaves `path` as it was. `options` may be NULL (the defaults).
+ * `progress` and `userdata` as for kvmpool_vol_upload_file(). When `checksum_out` is
+ * not NULL it receives, on success, the checksum asked for with `options->compute`
+ * as "ALGORITHM:HEX" (free with kvmpool_string_free()), or NULL when none was asked
+ * for. Thread-safe.
+ */
+kvmpool_status kvmpool_vol_export(const kvmpool_vol *vol,
+                                  const char *path,
+                                  const kvmpool_export_options *options,
+                                  kvmpool_progress_cb progress,
+                                  void *userdata,
+                                  char **checksum_out);
 
 /**
  * Read a TOML manifest. A bad manifest fails with KVMPOOL_ERR_INVALID_SPEC; the

@@ -522,7 +522,7 @@ impl Progress {
     }
 }
 
-fn transfer_options(
+pub(crate) fn transfer_options(
     offset: u64,
     length: u64,
     sparse: bool,

@@ -8,9 +8,11 @@ use std::fmt;
 /// kind fails to compile until every layer handles it (hence not `#[non_exhaustive]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorKind {
-    /// The spec, XML, size or argument is invalid; nothing was sent to libvirt.
+    /// The spec, XML, size or argument is invalid; nothing was sent to libvirt. Also an
+    /// image refused for what its header says, and an image whose checksum is not the
+    /// one given (what was sent is removed again).
     InvalidSpec,
-    /// No such pool, volume or source.
+    /// No such pool, volume or source (an image URL that answers 404 or 410).
     NotFound,
     /// A pool or volume with that name (or UUID, or key) already exists.
     AlreadyExists,
@@ -24,7 +26,8 @@ pub enum ErrorKind {
     Connect,
     /// A progress callback asked to stop.
     Cancelled,
-    /// Reading or writing a local file failed.
+    /// Reading or writing a local file failed, or a download did (refused, cut short,
+    /// timed out).
     Io,
     /// Any other libvirt error; the libvirt code and message are attached.
     Libvirt,

@@ -4,7 +4,9 @@
 //! - [`Connection`]: open libvirt, list and look up pools and volumes, define and
 //!   create pools, [`Connection::ensure_pool`].
 //! - [`Pool`]: lifecycle, info, XML, autostart, volumes.
-//! - [`Volume`]: info, XML, clone, resize, wipe, delete, upload, download.
+//! - [`Volume`]: info, XML, clone, resize, wipe, delete, upload, download,
+//!   [`Volume::export`] to an image file.
+//! - [`Pool::import_image`]: a disk image (file or http(s) URL) into a new volume.
 //! - [`spec`]: typed pool and volume definitions ([`PoolSpec`], [`VolumeSpec`]) with
 //!   libvirt-exact XML and validation before anything reaches libvirt.
 //! - [`Size`]: sizes with libvirt's unit rules.
@@ -23,29 +25,37 @@
 //! # Ok::<(), kvmpool_core::Error>(())
 //! ```
 
+mod checksum;
 mod conn;
 mod discovery;
 mod ensure;
 pub mod error;
 mod events;
+mod export;
+mod http;
 pub mod image;
+mod import;
 mod inventory;
 mod libvirt;
 pub mod manifest;
 mod options;
 mod pipe;
 mod pool;
+mod qemu_img;
 pub mod spec;
 mod stream;
 pub mod units;
 mod volume;
 pub mod xml;
 
+pub use checksum::{Checksum, ChecksumAlgorithm};
 pub use conn::Connection;
 pub use discovery::{PoolCapabilities, PoolSource, PoolTypeCapability, SourceQuery};
 pub use ensure::EnsureReport;
 pub use error::{Error, ErrorKind, LibvirtDetail, Result};
 pub use events::{EventReceiver, PoolEvent, PoolEventKind, Subscription};
+pub use export::{ExportOptions, ExportReport};
+pub use import::{ImportOptions, ImportReport, DEFAULT_IMPORT_TIMEOUT};
 pub use inventory::{volume_entries_json, Inventory, InventoryOptions, PoolEntry, VolumeEntry};
 pub use manifest::{
     Action, ActionKind, ApplyReport, Blocked, BuildPolicy, Manifest, ManifestPool, ManifestVolume,

@@ -112,7 +112,7 @@ impl TransferOptions {
     }
 
     /// Report progress; `Err` (cancelled) when the caller asked to stop.
-    fn tick(&self, done: u64, total: u64) -> Result<()> {
+    pub(crate) fn tick(&self, done: u64, total: u64) -> Result<()> {
         let keep_going = self.progress.as_ref().is_none_or(|p| p(done, total));
         let cancelled = self.cancel.as_ref().is_some_and(CancelToken::is_cancelled);
         if !keep_going || cancelled {
@@ -149,7 +149,7 @@ impl TransferReport {
 /// the socket, one thread in virStreamSend, one waiting for a reply). A transfer
 /// therefore gets a connection of its own, used by no other thread. The stream is
 /// declared first so that it is finished or aborted before its connection closes.
-struct VolStream {
+pub(crate) struct VolStream {
     stream: Option<Stream>,
     link: Option<Connect>,
 }
@@ -162,7 +162,7 @@ enum Received {
 
 impl VolStream {
     /// A stream on `vol`, started with `start` (virStorageVolUpload or Download).
-    fn open(
+    pub(crate) fn open(
         vol: &Volume,
         start: impl FnOnce(&StorageVol, &Stream) -> Result<()>,
     ) -> Result<VolStream> {
@@ -197,7 +197,7 @@ impl VolStream {
     }
 
     /// True when the transfer's own connection is gone.
-    fn own_link_dead(&self) -> bool {
+    pub(crate) fn own_link_dead(&self) -> bool {
         self.link
             .as_ref()
             .is_some_and(|l| !l.is_alive().unwrap_or(false))
@@ -207,7 +207,7 @@ impl VolStream {
         self.stream.as_ref().expect("stream used after finish")
     }
 
-    fn send_all(&self, mut data: &[u8]) -> Result<()> {
+    pub(crate) fn send_all(&self, mut data: &[u8]) -> Result<()> {
         while !data.is_empty() {
             let sent = self.raw().send(data).map_err(libvirt::error)?;
             if sent <= 0 {
@@ -221,7 +221,7 @@ impl VolStream {
         Ok(())
     }
 
-    fn send_hole(&self, length: u64) -> Result<()> {
+    pub(crate) fn send_hole(&self, length: u64) -> Result<()> {
         let length = i64::try_from(length)
             .map_err(|_| Error::invalid("length", "hole longer than 2^63 bytes"))?;
         // SAFETY: the stream pointer is valid while `self.stream` holds the Stream;
@@ -268,7 +268,7 @@ impl VolStream {
         }
     }
 
-    fn finish(&mut self) -> Result<()> {
+    pub(crate) fn finish(&mut self) -> Result<()> {
         let stream = self.stream.take().expect("finish called once");
         stream.finish().map_err(libvirt::error)
     }
@@ -283,7 +283,7 @@ impl Drop for VolStream {
     }
 }
 
-fn upload_flags(sparse: bool) -> u32 {
+pub(crate) fn upload_flags(sparse: bool) -> u32 {
     if sparse {
         sys::VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM
     } else {
@@ -301,7 +301,7 @@ fn download_flags(sparse: bool) -> u32 {
 
 /// The next data and hole boundaries of `file` from `at`, or `None` when the rest up
 /// to `end` is a hole.
-fn next_data(file: &File, at: u64, end: u64) -> std::io::Result<Option<(u64, u64)>> {
+pub(crate) fn next_data(file: &File, at: u64, end: u64) -> std::io::Result<Option<(u64, u64)>> {
     let data = match rustix::fs::seek(file, rustix::fs::SeekFrom::Data(at)) {
         Ok(d) => d,
         Err(rustix::io::Errno::NXIO) => return Ok(None),
@@ -516,7 +516,7 @@ impl Volume {
     }
 
     /// A stream error after the daemon went away is a connection error.
-    fn stream_error(&self, e: Error, stream: &VolStream) -> Error {
+    pub(crate) fn stream_error(&self, e: Error, stream: &VolStream) -> Error {
         if matches!(
             e.kind(),
             ErrorKind::Cancelled | ErrorKind::Io | ErrorKind::InvalidSpec
@@ -561,7 +561,7 @@ impl Volume {
         self.receive(options, &mut WriterSink(writer))
     }
 
-    fn receive(
+    pub(crate) fn receive(
         &self,
         options: &TransferOptions,
         sink: &mut (dyn Sink + Send),
@@ -615,19 +615,24 @@ impl Pool {
         let vol = self.create_volume(&spec)?;
         match vol.upload_file_to(path, options, true) {
             Ok(report) => Ok((vol, report)),
-            Err(e) => match vol.delete(crate::DeleteMode::Normal) {
-                Ok(()) => Err(e.context(format!("volume {:?} was removed again", spec.name))),
-                Err(d) if d.kind() == ErrorKind::Connect => {
-                    self.connection().remove_later(self.uuid(), &spec.name);
-                    Err(e.context(format!(
-                        "volume {:?} will be removed when the connection is back",
-                        spec.name
-                    )))
-                }
-                Err(d) => {
-                    Err(e.context(format!("volume {:?} could not be removed: {d}", spec.name)))
-                }
-            },
+            Err(e) => Err(self.discard(&vol, e)),
+        }
+    }
+
+    /// After `e` ended the filling of a volume this call created: delete the volume
+    /// and say so in the error. When the daemon is gone, the removal is queued for the
+    /// reconnect; when it fails, the error says that too.
+    pub(crate) fn discard(&self, vol: &Volume, e: Error) -> Error {
+        let name = vol.name();
+        match vol.delete(crate::DeleteMode::Normal) {
+            Ok(()) => e.context(format!("volume {name:?} was removed again")),
+            Err(d) if d.kind() == ErrorKind::Connect => {
+                self.connection().remove_later(self.uuid(), name);
+                e.context(format!(
+                    "volume {name:?} will be removed when the connection is back"
+                ))
+            }
+            Err(d) => e.context(format!("volume {name:?} could not be removed: {d}")),
         }
     }
 }
@@ -732,7 +737,7 @@ fn send_chunks(
 }
 
 /// A hole sent as zeros, where a stream hole would not read back as zeros.
-fn send_zeros(
+pub(crate) fn send_zeros(
     stream: &VolStream,
     len: u64,
     total: u64,
@@ -814,7 +819,7 @@ fn read_some(reader: &mut impl Read, buf: &mut [u8]) -> Result<usize> {
 }
 
 /// Where downloaded bytes go.
-trait Sink {
+pub(crate) trait Sink {
     fn data(&mut self, at: u64, bytes: &[u8]) -> Result<()>;
     fn hole(&mut self, at: u64, len: u64) -> Result<()>;
     fn finish(&mut self, total: u64) -> Result<()>;
@@ -822,13 +827,13 @@ trait Sink {
 
 /// A file: data written at its offset, holes left unwritten (and the length set at
 /// the end) when sparse, zeros otherwise.
-struct FileSink<'f> {
+pub(crate) struct FileSink<'f> {
     file: &'f mut File,
     sparse: bool,
 }
 
 impl<'f> FileSink<'f> {
-    fn new(file: &'f mut File, sparse: bool) -> Self {
+    pub(crate) fn new(file: &'f mut File, sparse: bool) -> Self {
         FileSink { file, sparse }
     }
 }
@@ -912,7 +917,7 @@ impl<W: Write + Send> Sink for WriterSink<W> {
     }
 }
 
-fn is_zero(block: &[u8]) -> bool {
+pub(crate) fn is_zero(block: &[u8]) -> bool {
     // an OR over the whole block (no early exit) compiles to vector code
     block.iter().fold(0u8, |acc, &b| acc | b) == 0
 }
@@ -928,20 +933,20 @@ fn write_zeros(write: &mut dyn FnMut(&[u8], u64) -> Result<()>, len: u64) -> Res
     Ok(())
 }
 
-fn is_block_device(path: &Path) -> bool {
+pub(crate) fn is_block_device(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.file_type().is_block_device())
 }
 
 /// A file next to the destination that replaces it only when complete; removed if
 /// dropped before `commit`.
-struct TempFile {
+pub(crate) struct TempFile {
     path: PathBuf,
-    file: File,
+    pub(crate) file: File,
     committed: bool,
 }
 
 impl TempFile {
-    fn create(dest: &Path) -> Result<TempFile> {
+    pub(crate) fn create(dest: &Path) -> Result<TempFile> {
         let dir = dest
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
@@ -967,7 +972,12 @@ impl TempFile {
         })
     }
 
-    fn commit(mut self, dest: &Path) -> Result<()> {
+    /// Where the file is.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn commit(mut self, dest: &Path) -> Result<()> {
         self.file
             .flush()
             .map_err(|e| Error::io("cannot flush the download", e))?;

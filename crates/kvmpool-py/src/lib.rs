@@ -45,6 +45,7 @@ fn _kvmpool(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<volume::PyVolume>()?;
     m.add_class::<volume::PyVolumeInfo>()?;
     m.add_class::<volume::PyTransferReport>()?;
+    m.add_class::<volume::PyExportReport>()?;
     m.add_class::<spec::PyPoolSpec>()?;
     m.add_class::<spec::PyVolumeSpec>()?;
     m.add_class::<events::PyPoolEvent>()?;

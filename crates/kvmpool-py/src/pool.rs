@@ -6,9 +6,9 @@ use pyo3::prelude::*;
 
 use kvmpool_core as core;
 
-use crate::convert::{call, parse_enum};
+use crate::convert::{call, opt_enum, parse_enum, size};
 use crate::spec::{PyPoolSpec, PyVolumeSpec};
-use crate::volume::{transfer_options, PyTransferReport, PyVolume};
+use crate::volume::{checksums, transfer_options, PyTransferReport, PyVolume};
 
 /// `pool-info`: state and sizes in bytes.
 #[pyclass(frozen, module = "kvmpool", name = "PoolInfo", get_all, eq)]
@@ -257,6 +257,53 @@ impl PyPool {
         let (p, s) = (&self.inner, &spec.inner);
         let result = py.detach(|| p.create_volume_from_file(s, &path, &opts));
         crate::volume::finish_transfer(result, failure).map(|(v, r)| (v.into(), r.into()))
+    }
+
+    /// Import a disk image (a local file or an http(s) URL) into a new volume: the
+    /// format from its header, the volume created with it and the image's virtual
+    /// size, the bytes streamed sparsely, the checksums checked on the way; on any
+    /// failure or cancel the new volume is deleted again.
+    #[pyo3(signature = (
+        source, *, name=None, format=None, capacity=None, sha256=None, sha512=None,
+        sparse=true, progress=None, overwrite=false, allow_backing=None, convert_to=None,
+        temp_dir=None, timeout=None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn import_image(
+        &self,
+        py: Python<'_>,
+        source: &str,
+        name: Option<String>,
+        format: Option<&str>,
+        capacity: Option<&Bound<'_, PyAny>>,
+        sha256: Option<&str>,
+        sha512: Option<&str>,
+        sparse: bool,
+        progress: Option<Py<PyAny>>,
+        overwrite: bool,
+        allow_backing: Option<String>,
+        convert_to: Option<&str>,
+        temp_dir: Option<PathBuf>,
+        timeout: Option<u64>,
+    ) -> PyResult<PyVolume> {
+        let (transfer, failure) = transfer_options(sparse, 0, None, progress);
+        let options = core::ImportOptions {
+            name,
+            format: opt_enum("format", format)?,
+            capacity: capacity.map(|c| size("capacity", c)).transpose()?,
+            checksums: checksums(sha256, sha512)?,
+            sparse,
+            progress: transfer.progress,
+            overwrite,
+            allow_backing,
+            convert_to: opt_enum("convert_to", convert_to)?,
+            temp_dir,
+            timeout: timeout.map_or(core::DEFAULT_IMPORT_TIMEOUT, std::time::Duration::from_secs),
+            ..core::ImportOptions::default()
+        };
+        let p = &self.inner;
+        let result = py.detach(|| p.import_image(source, &options));
+        crate::volume::finish_transfer(result, failure).map(|(v, _report)| v.into())
     }
 
     fn __repr__(&self) -> String {

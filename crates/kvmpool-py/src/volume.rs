@@ -7,9 +7,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyBool;
 
 use kvmpool_core as core;
-use kvmpool_core::{ErrorKind, Resize, TransferOptions};
+use kvmpool_core::{Checksum, ChecksumAlgorithm, ErrorKind, Resize, TransferOptions};
 
-use crate::convert::{call, parse_enum, size};
+use crate::convert::{call, opt_enum, parse_enum, size};
 use crate::errors::to_py;
 use crate::pool::PyPool;
 use crate::spec::PyVolumeSpec;
@@ -62,6 +62,45 @@ impl PyTransferReport {
             self.data_bytes, self.hole_bytes
         )
     }
+}
+
+/// What an export wrote.
+#[pyclass(frozen, module = "kvmpool", name = "ExportReport", get_all)]
+pub(crate) struct PyExportReport {
+    /// The file's format.
+    format: &'static str,
+    /// True when it was converted with qemu-img.
+    converted: bool,
+    /// The file's length.
+    bytes: u64,
+    /// Bytes of data read from the volume.
+    data_bytes: u64,
+    /// Bytes read as holes.
+    hole_bytes: u64,
+    /// The checksums computed of the file: algorithm name to hex digest.
+    checksums: std::collections::BTreeMap<&'static str, String>,
+}
+
+#[pymethods]
+impl PyExportReport {
+    fn __repr__(&self) -> String {
+        format!(
+            "ExportReport(format={:?}, converted={}, bytes={}, checksums={:?})",
+            self.format, self.converted, self.bytes, self.checksums
+        )
+    }
+}
+
+/// The expected checksums given as `sha256=` / `sha512=` hex digests.
+pub(crate) fn checksums(sha256: Option<&str>, sha512: Option<&str>) -> PyResult<Vec<Checksum>> {
+    [
+        (ChecksumAlgorithm::Sha256, sha256),
+        (ChecksumAlgorithm::Sha512, sha512),
+    ]
+    .into_iter()
+    .filter_map(|(alg, hex)| hex.map(|h| Checksum::from_hex(alg, h, alg.as_str())))
+    .collect::<kvmpool_core::Result<_>>()
+    .map_err(to_py)
 }
 
 /// An exception raised by a progress callback, kept until the transfer returns.
@@ -253,6 +292,52 @@ impl PyVolume {
         let (opts, failure) = transfer_options(sparse, offset, length, progress);
         let v = &self.inner;
         finish_transfer(py.detach(|| v.download_file(&path, &opts)), failure).map(Into::into)
+    }
+
+    /// Write the volume to the image file `path` (renamed into place when complete):
+    /// as it is, or converted into `format` with qemu-img; `checksum` ("sha256" or
+    /// "sha512") computes a sum of the file, `sha256=`/`sha512=` must match.
+    #[pyo3(signature = (
+        path, *, format=None, sparse=true, checksum=None, sha256=None, sha512=None,
+        overwrite=false, progress=None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn export(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        format: Option<&str>,
+        sparse: bool,
+        checksum: Option<&str>,
+        sha256: Option<&str>,
+        sha512: Option<&str>,
+        overwrite: bool,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<PyExportReport> {
+        let (transfer, failure) = transfer_options(sparse, 0, None, progress);
+        let options = core::ExportOptions {
+            format: opt_enum("format", format)?,
+            sparse,
+            checksum: opt_enum("checksum", checksum)?,
+            checksums: checksums(sha256, sha512)?,
+            overwrite,
+            progress: transfer.progress,
+            cancel: None,
+        };
+        let v = &self.inner;
+        let r = finish_transfer(py.detach(|| v.export(&path, &options)), failure)?;
+        Ok(PyExportReport {
+            format: r.format.as_str(),
+            converted: r.converted,
+            bytes: r.bytes,
+            data_bytes: r.transfer.data_bytes,
+            hole_bytes: r.transfer.hole_bytes,
+            checksums: r
+                .checksums
+                .iter()
+                .map(|c| (c.algorithm().as_str(), c.hex()))
+                .collect(),
+        })
     }
 
     fn __repr__(&self) -> String {

@@ -16,6 +16,7 @@ __all__ = [
     "EnsureReport",
     "Error",
     "EventIterator",
+    "ExportReport",
     "InvalidSpecError",
     "IoError",
     "LibvirtError",
@@ -136,6 +137,22 @@ class TransferReport:
     def data_bytes(self) -> int: ...
     @property
     def hole_bytes(self) -> int: ...
+
+@final
+class ExportReport:
+    """What Volume.export wrote."""
+    @property
+    def format(self) -> str: ...
+    @property
+    def converted(self) -> bool: ...
+    @property
+    def bytes(self) -> int: ...
+    @property
+    def data_bytes(self) -> int: ...
+    @property
+    def hole_bytes(self) -> int: ...
+    @property
+    def checksums(self) -> dict[str, str]: ...
 
 _FieldValue = Union[str, int, bool, Sequence[str], Sequence[tuple[str, str]], None]
 
@@ -332,6 +349,12 @@ class Volume:
         self, path: _PathArg, *, sparse: bool = False, offset: int = 0,
         length: Optional[int] = None, progress: Optional[_Progress] = None,
     ) -> TransferReport: ...
+    def export(
+        self, path: _PathArg, *, format: Optional[str] = None, sparse: bool = True,
+        checksum: Optional[Literal["sha256", "sha512"]] = None, sha256: Optional[str] = None,
+        sha512: Optional[str] = None, overwrite: bool = False,
+        progress: Optional[_Progress] = None,
+    ) -> ExportReport: ...
 
 @final
 class Pool:
@@ -372,6 +395,14 @@ class Pool:
         self, spec: VolumeSpec, path: _PathArg, *, sparse: bool = False,
         progress: Optional[_Progress] = None,
     ) -> tuple[Volume, TransferReport]: ...
+    def import_image(
+        self, source: str, *, name: Optional[str] = None, format: Optional[str] = None,
+        capacity: Optional[_SizeArg] = None, sha256: Optional[str] = None,
+        sha512: Optional[str] = None, sparse: bool = True,
+        progress: Optional[_Progress] = None, overwrite: bool = False,
+        allow_backing: Optional[str] = None, convert_to: Optional[str] = None,
+        temp_dir: Optional[_PathArg] = None, timeout: Optional[int] = None,
+    ) -> Volume: ...
 
 @final
 class EnsureReport:
