@@ -38,10 +38,10 @@ ABI_VERSION = $$(sed -n 's/^pub const KVMPOOL_ABI_VERSION: u32 = \([0-9]*\);/\1/
 PROPTEST_CASES ?=
 # What `make test` runs, in order, with the environment up. Through a variable, not
 # $(MAKE) itself, so that `make -n test` only prints (make runs $(MAKE) lines even then).
-SUITES := lint unit header-check abi-check python-test c-test c-valgrind bench-build
+SUITES := lint unit header-check abi-check python-test c-test c-valgrind c-tsan miri bench-build
 SUBMAKE = $(MAKE) --no-print-directory
 
-.PHONY: help tour test lint unit header header-check abi-check python python-test c-build c-test c-valgrind \
+.PHONY: help tour test lint unit header header-check abi-check python python-test c-build c-test c-valgrind c-tsan miri \
         bench-build bench soak install env-up env-down vm-up vm-down vm-check clean
 
 help: ## List the targets
@@ -148,6 +148,32 @@ c-test: ## Build the C library and every tests/c/*.c with ASan and UBSan, run ea
 c-valgrind: ## Every tests/c/*.c once under valgrind (no sanitizers): no leaks, no memory errors
 	@$(SUBMAKE) c-build
 	KVMPOOL_VALGRIND_NO_BUILD=1 CC=$(CC) sh tests/c/valgrind.sh
+
+c-tsan: ## The threaded C tests (test_threads, test_load) once under ThreadSanitizer
+	@$(SUBMAKE) c-build
+	@mkdir -p tests/c/build; failed=""; \
+	for t in test_threads test_load; do \
+	  bin=tests/c/build/$$t.tsan; echo "--- $$bin"; \
+	  if $(CC) $(C_FLAGS) -fsanitize=thread -o $$bin tests/c/$$t.c $(C_LIBS) && \
+	     TSAN_OPTIONS="suppressions=$(CURDIR)/tests/c/tsan.supp halt_on_error=1 exitcode=66" \
+	     KVMPOOL_LOAD_OPS=50 timeout 600 $$bin; then :; \
+	  else echo "FAILED: $$bin"; failed="$$failed $$t"; fi; \
+	done; \
+	[ -z "$$failed" ] || { echo "c-tsan: failed:$$failed"; exit 1; }
+
+# Miri runs the tests of the pure code (units, specs, XML; the C layer's conversions)
+# with its checks for undefined behaviour. It needs the nightly toolchain with miri and
+# rust-src (`kvmpool-env.sh install` adds them); where rustup cannot get them it says
+# so and the suite is skipped, not failed.
+MIRI = $(CARGO) +nightly miri test --locked
+miri: ## Miri over the pure helpers of the core and the C layer (nightly toolchain)
+	@if ! $(CARGO) +nightly miri --version > /dev/null 2>&1; then \
+	  echo "SKIPPED miri: no nightly toolchain with miri here: $$($(CARGO) +nightly miri --version 2>&1 | tail -1)"; \
+	  exit 0; fi; \
+	rc=0; \
+	$(MIRI) -p kvmpool-core --lib -- units spec:: xml:: --skip corpus_tests || rc=1; \
+	$(MIRI) -p kvmpool-capi --lib -- --skip smoke_on_the_test_driver || rc=1; \
+	exit $$rc
 
 bench-build: ## Compile the benches (`make bench` runs them; `make test` never does)
 	$(CARGO) bench --no-run --locked

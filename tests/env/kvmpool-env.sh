@@ -46,6 +46,10 @@ now_ms() { date +%s%3N; }
 abspath() { mkdir -p "$1" && (cd "$1" && pwd); }
 
 # --- processes (a zombie counts as gone: PID 1 here does not reap orphans) --------------
+#
+# Daemons are started with fds 3-9 closed (`3>&- ... 9>&-`): they outlive the command
+# that started them and must not keep its pipes or locks (make's jobserver, a build
+# lock held with flock) open.
 
 alive() {
   local st
@@ -169,6 +173,13 @@ install_rust_tools() {
   command -v cargo > /dev/null || die "cargo is not on PATH (install Rust with rustup first)"
   cargo fmt --version > /dev/null 2>&1 || rustup component add rustfmt
   cargo clippy --version > /dev/null 2>&1 || rustup component add clippy
+  # Miri (make miri) runs on the nightly toolchain; where rustup cannot get it, make miri
+  # says so and is skipped.
+  if ! cargo +nightly miri --version > /dev/null 2>&1; then
+    { rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal; } &&
+      rustup component add miri rust-src --toolchain nightly ||
+      warn "WARNING: no nightly toolchain with miri (make miri will be skipped)"
+  fi
   if [ "$(cbindgen --version 2>/dev/null)" != "cbindgen $CBINDGEN_VERSION" ]; then
     say "cargo install cbindgen $CBINDGEN_VERSION"
     cargo install cbindgen --version "$CBINDGEN_VERSION" --locked
@@ -224,7 +235,7 @@ CONF
     mount --bind "$1/run" /run/libvirt &&
     mount --bind "$1/lib" /var/lib/libvirt &&
     exec env LIBVIRT_DRIVER_DIR="$1/drv" libvirtd -f "$1/libvirtd.conf" -p "$1/run/libvirtd.pid"
-  ' sh "$D" < /dev/null >> "$D/libvirtd.log" 2>&1 &
+  ' sh "$D" < /dev/null >> "$D/libvirtd.log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
   pid=$!
   echo "$pid" > "$D/libvirtd.pid"
   uri="storage:///system?socket=$D/sock/libvirt-sock"
@@ -304,7 +315,7 @@ up() {
   mkdir -p "$D/tgt"
   truncate -s 64M "$D/tgt/lun1.img"
   truncate -s 32M "$D/tgt/lun2.img"
-  tgtd -f --iscsi "portal=$ISCSI_HOST:$ISCSI_PORT" < /dev/null > "$D/tgt/tgtd.log" 2>&1 &
+  tgtd -f --iscsi "portal=$ISCSI_HOST:$ISCSI_PORT" < /dev/null > "$D/tgt/tgtd.log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
   echo $! > "$D/tgt/tgtd.pid"
   pid=$(cat "$D/tgt/tgtd.pid")
   n=200
@@ -343,7 +354,7 @@ up() {
   grep -q 'bind-address 127.0.0.1' "$D/gluster/glusterd.vol" ||
     up_failed "could not bind glusterd to 127.0.0.1 (unexpected /etc/glusterfs/glusterd.vol)"
   glusterd -N -f "$D/gluster/glusterd.vol" --log-file="$D/gluster/glusterd.log" \
-    < /dev/null > /dev/null 2>&1 &
+    < /dev/null > /dev/null 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
   echo $! > "$D/gluster/glusterd.pid"
   pid=$(cat "$D/gluster/glusterd.pid")
   n=600
@@ -751,7 +762,7 @@ vm_up() {
     -virtfs "local,path=$V/share,mount_tag=share,security_model=none,id=share" \
     -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$VM_PORT-:$VM_GUEST_LIBVIRTD_PORT" \
     -device virtio-net-pci,netdev=n0 \
-    -pidfile "$V/qemu.pid" -daemonize < /dev/null > "$V/qemu.log" 2>&1; then
+    -pidfile "$V/qemu.pid" -daemonize < /dev/null > "$V/qemu.log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-; then
     vm_up_failed "qemu-system-x86_64 did not start: $(tail -n 3 "$V/qemu.log" | tr -s '\n' ' ')" "$V/qemu.log"
   fi
   pid=$(pid_of "$V/qemu.pid")
