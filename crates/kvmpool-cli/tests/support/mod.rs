@@ -148,12 +148,12 @@ impl Drop for Gone {
                     .status();
             };
             if let Ok(out) = Command::new("virsh")
-                .args(["-c", &self.uri, "vol-list", pool, "--name"])
+                .args(["-c", &self.uri, "vol-list", pool])
                 .stdin(Stdio::null())
                 .output()
             {
-                for vol in String::from_utf8_lossy(&out.stdout).split_whitespace() {
-                    quiet(&["vol-delete", vol, "--pool", pool]);
+                for vol in table_rows(&String::from_utf8_lossy(&out.stdout)) {
+                    quiet(&["vol-delete", &vol[0], "--pool", pool]);
                 }
             }
             quiet(&["pool-destroy", pool]);
