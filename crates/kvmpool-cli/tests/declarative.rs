@@ -226,7 +226,8 @@ fn plan_and_apply_on_the_test_driver() {
     let f = file.to_str().unwrap();
     let plan = kvmpool("test:///default", &["plan", "-f", f]).ok("plan");
     assert!(
-        plan.stdout.starts_with("test:///default: 1 to add, 1 to change"),
+        plan.stdout
+            .starts_with("test:///default: 1 to add, 1 to change"),
         "{}",
         plan.stdout
     );
