@@ -239,3 +239,48 @@ fn plan_and_apply_on_the_test_driver() {
         applied.stdout
     );
 }
+
+/// On a terminal (a pseudo-terminal from util-linux `script`), apply asks before a
+/// destructive step (here build-pool): "n" does nothing (status 4), "y" applies.
+#[test]
+fn apply_asks_on_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("m.toml");
+    std::fs::write(
+        &file,
+        "[[pool]]\nname = \"guest_images\"\ntype = \"dir\"\ntarget = \"/guest_images\"\n\
+         build = \"normal\"\n",
+    )
+    .unwrap();
+    let cmd = format!(
+        "'{}' -c test:///default apply -f '{}'",
+        bin(),
+        file.to_str().unwrap()
+    );
+    for (answer, status, says) in [
+        ("n\n", 4, "apply: nothing was done"),
+        ("y\n", 0, "Applied: 3 step(s) done"),
+    ] {
+        let mut child = std::process::Command::new("script")
+            .args(["-q", "-e", "-c", &cmd, "/dev/null"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("script (util-linux) runs");
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(answer.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let screen = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(status), "{screen}");
+        assert!(
+            screen.contains("Carry out 1 destructive step(s) (build-pool)? [y/N]"),
+            "{screen}"
+        );
+        assert!(screen.contains(says), "{screen}");
+    }
+}

@@ -128,11 +128,11 @@ fn ctrl_c_cancels_a_download_cleanly() {
     let mut first = String::new();
     stderr.read_line(&mut first).unwrap();
     assert!(first.starts_with("downloaded "), "{first}");
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) with the pid of our own child, which has not been waited for
+    // yet (so the pid is still its), and a valid signal number.
+    let killed = unsafe { libc::kill(pid, libc::SIGINT) };
+    assert_eq!(killed, 0, "SIGINT sent");
     let mut rest = String::new();
     for line in stderr.lines() {
         rest.push_str(&line.unwrap());
