@@ -36,6 +36,13 @@ string_enum! {
     }
 }
 
+/// `vol-wipe` without `--algorithm`: libvirt's default, zeros.
+impl Default for WipeAlgorithm {
+    fn default() -> Self {
+        WipeAlgorithm::Zero
+    }
+}
+
 string_enum! {
     /// Pool state, as libvirt reports it.
     pub enum PoolState {
