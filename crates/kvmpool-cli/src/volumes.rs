@@ -2,7 +2,7 @@
 
 use kvmpool_core::{
     volume_entries_json, DeleteMode, Resize, Result, Size, TransferOptions, Volume, VolumeField,
-    VolumeSpec, WipeAlgorithm,
+    VolumeSpec,
 };
 
 use crate::cli::*;
@@ -251,7 +251,7 @@ pub fn resize(ctx: &Ctx, a: &VolResizeArgs) -> Result<()> {
 
 pub fn wipe(ctx: &Ctx, a: &VolWipeArgs) -> Result<()> {
     let vol = ctx.volume(&a.vol.vol, a.vol.pool.as_deref())?;
-    let algorithm = a.algorithm.unwrap_or(WipeAlgorithm::Zero);
+    let algorithm = a.algorithm.unwrap_or_default();
     call(
         || format!("Volume::wipe({:?}, {algorithm})", vol.name()),
         || vol.wipe(algorithm),
