@@ -178,6 +178,45 @@ fn volumes_on_the_test_driver() {
     assert!(pool.volume_names().unwrap().is_empty());
 }
 
+/// virsh's look-ups: a pool by name or UUID, a volume by name in a pool, by key or by
+/// path; `--backing-vol` resolved the same way, else taken as a path.
+#[test]
+fn virsh_lookups_on_the_test_driver() {
+    let (conn, _dir) = private_test_conn();
+    let pool = conn.lookup_pool("default-pool").unwrap();
+    let by_uuid = conn.lookup_pool(&pool.uuid().to_string()).unwrap();
+    assert_eq!(by_uuid.name(), "default-pool");
+    let e = conn.lookup_pool("no-such-pool").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    let v = pool
+        .create_volume(&VolumeSpec::new("base.qcow2", Size::mib(1)).format(VolumeFormat::Qcow2))
+        .unwrap();
+    let path = v.path().unwrap();
+    for (ident, in_pool) in [("base.qcow2", true), (v.key(), false), (&path, false)] {
+        let found = conn.lookup_volume(ident, in_pool.then_some(&pool)).unwrap();
+        assert_eq!(found.key(), v.key(), "{ident}");
+    }
+    let e = conn.lookup_volume("base.qcow2", None).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    assert_eq!(pool.backing_path("base.qcow2").unwrap(), path);
+    assert_eq!(
+        pool.backing_path("/srv/other.img").unwrap(),
+        "/srv/other.img"
+    );
+    let entry = v.entry(true).unwrap();
+    assert_eq!(
+        (entry.path.as_str(), entry.format.as_deref()),
+        (path.as_str(), Some("qcow2"))
+    );
+    let p = pool.entry().unwrap();
+    assert_eq!(
+        (p.name.as_str(), p.pool_type),
+        ("default-pool", PoolType::Dir)
+    );
+    assert!(p.volumes.is_empty());
+    v.delete(DeleteMode::Normal).unwrap();
+}
+
 #[test]
 fn discovery_and_capabilities_on_the_test_driver() {
     let (conn, _dir) = private_test_conn();

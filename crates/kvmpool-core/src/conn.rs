@@ -326,6 +326,36 @@ impl Connection {
         })
     }
 
+    /// The pool a virsh argument names (`virsh pool-info POOL`): by UUID when the
+    /// argument is one, else (and when no pool has that UUID) by name.
+    pub fn lookup_pool(&self, name_or_uuid: &str) -> Result<Pool> {
+        if let Ok(uuid) = Uuid::parse_str(name_or_uuid) {
+            match self.pool_by_uuid(uuid) {
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                found => return found,
+            }
+        }
+        self.pool(name_or_uuid)
+    }
+
+    /// The volume a virsh argument names (`virsh vol-info VOL [--pool POOL]`): a
+    /// volume of `pool` by name, then any volume by key, then by path. The error is
+    /// the last look-up's.
+    pub fn lookup_volume(&self, volume: &str, pool: Option<&Pool>) -> Result<Volume> {
+        check_arg("volume", volume)?;
+        if let Some(pool) = pool {
+            match pool.volume(volume) {
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                found => return found,
+            }
+        }
+        match self.volume_by_key(volume) {
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            found => return found,
+        }
+        self.volume_by_path(volume)
+    }
+
     /// The pool called `name`, if there is one.
     pub fn find_pool(&self, name: &str) -> Result<Option<Pool>> {
         match self.pool(name) {

@@ -102,9 +102,10 @@ impl SourceQuery {
 }
 
 /// What the daemon supports for one pool type.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PoolTypeCapability {
     /// The pool type.
+    #[serde(rename = "type")]
     pub pool_type: PoolType,
     /// Whether the daemon has a backend for it.
     pub supported: bool,
@@ -118,8 +119,9 @@ pub struct PoolTypeCapability {
     pub default_volume_format: Option<String>,
 }
 
-/// `pool-capabilities`: what the daemon supports, per pool type.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `pool-capabilities`: what the daemon supports, per pool type. Serialises as
+/// `{"pools": [{"type": "dir", "supported": true, "pool_formats": [], ...}]}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PoolCapabilities {
     /// One entry per pool type the daemon knows.
     pub pools: Vec<PoolTypeCapability>,
@@ -217,11 +219,7 @@ impl Connection {
     /// `find-storage-pool-sources-as`: ask the daemon which sources of pool type `ty`
     /// exist (volume groups, NFS exports, gluster volumes, iSCSI targets).
     pub fn find_pool_sources(&self, ty: PoolType, query: &SourceQuery) -> Result<Vec<PoolSource>> {
-        let spec = source_query_xml(ty, query)?;
-        let xml = self.run(|c, _| {
-            c.find_storage_pool_sources(ty.as_str(), spec.as_deref(), 0)
-                .map_err(libvirt::error)
-        })?;
+        let xml = self.find_pool_sources_xml(ty, query)?;
         let mut sources: Vec<PoolSource> = read_sources(&xml, ty)?
             .into_iter()
             .map(PoolSource::from_parts)
@@ -234,10 +232,25 @@ impl Connection {
         Ok(sources)
     }
 
+    /// `find-storage-pool-sources-as` as virsh prints it: libvirt's `<sources>`
+    /// document, unparsed.
+    pub fn find_pool_sources_xml(&self, ty: PoolType, query: &SourceQuery) -> Result<String> {
+        let spec = source_query_xml(ty, query)?;
+        self.run(|c, _| {
+            c.find_storage_pool_sources(ty.as_str(), spec.as_deref(), 0)
+                .map_err(libvirt::error)
+        })
+    }
+
     /// `pool-capabilities`, parsed. [`ErrorKind::Unsupported`] when the driver lacks
     /// the call (the test driver does).
     pub fn pool_capabilities(&self) -> Result<PoolCapabilities> {
-        let xml = self.run(|c, _| {
+        PoolCapabilities::from_xml(&self.pool_capabilities_xml()?)
+    }
+
+    /// `pool-capabilities` as virsh prints it: libvirt's document, unparsed.
+    pub fn pool_capabilities_xml(&self) -> Result<String> {
+        self.run(|c, _| {
             // SAFETY: the connection pointer is valid while `c` is borrowed; libvirt
             // returns a heap string (or NULL) that we own and free below.
             let raw = unsafe { virt::sys::virConnectGetStoragePoolCapabilities(c.as_ptr(), 0) };
@@ -251,8 +264,7 @@ impl Connection {
             // SAFETY: libvirt allocated `raw` with malloc; it is freed once, here.
             unsafe { libc::free(raw.cast()) };
             Ok(text)
-        })?;
-        PoolCapabilities::from_xml(&xml)
+        })
     }
 
     /// Check a spec against the daemon's capabilities before defining it. Drivers

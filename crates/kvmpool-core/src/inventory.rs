@@ -18,6 +18,7 @@ use crate::options::{PoolFilter, PoolState};
 use crate::pool::Pool;
 use crate::spec::{PoolType, VolumeSpec, VolumeType};
 use crate::units::Size;
+use crate::volume::Volume;
 
 /// What `inventory` collects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +129,27 @@ impl Pool {
             ..InventoryOptions::default()
         };
         volume_entries(self, self.pool_type()?, &options)
+    }
+}
+
+impl Pool {
+    /// The pool as `pool-list --details` shows it (with type and target), without
+    /// its volumes.
+    pub fn entry(&self) -> Result<PoolEntry> {
+        let options = InventoryOptions {
+            volumes: false,
+            ..InventoryOptions::default()
+        };
+        pool_entry(self, &options)
+    }
+}
+
+impl Volume {
+    /// The volume as `vol-list --details` shows it (with key, and format when
+    /// `formats`).
+    pub fn entry(&self, formats: bool) -> Result<VolumeEntry> {
+        let key_is_path = false;
+        self.with(|v| volume_entry(v, key_is_path, formats))
     }
 }
 

@@ -36,6 +36,13 @@ string_enum! {
     }
 }
 
+/// `vol-wipe` without `--algorithm`: libvirt's default, zeros.
+impl Default for WipeAlgorithm {
+    fn default() -> Self {
+        WipeAlgorithm::Zero
+    }
+}
+
 string_enum! {
     /// Pool state, as libvirt reports it.
     pub enum PoolState {
@@ -90,6 +97,35 @@ impl Resize {
             shrink: false,
             allocate: false,
         }
+    }
+
+    /// `virsh vol-resize VOL CAPACITY [--delta] [--shrink] [--allocate]`: `capacity`
+    /// is a size (`"2G"`); virsh allows a leading `-` for convenience, only with
+    /// `--shrink` (the amount is then taken without its sign).
+    pub fn from_virsh(
+        capacity: &str,
+        delta: bool,
+        shrink: bool,
+        allocate: bool,
+    ) -> crate::Result<Resize> {
+        let text = capacity.trim_start();
+        let text = match text.strip_prefix('-') {
+            Some(_) if !shrink => {
+                return Err(crate::Error::invalid(
+                    "capacity",
+                    format!("{capacity:?}: a negative size needs --shrink"),
+                ))
+            }
+            Some(rest) => rest,
+            None => text,
+        };
+        let capacity = Size::parse(text).map_err(|e| e.with_field("capacity"))?;
+        Ok(Resize {
+            capacity,
+            delta,
+            shrink,
+            allocate,
+        })
     }
 
     /// Grow by `by`.
@@ -175,4 +211,25 @@ pub enum EnsureAction {
     Started,
     /// Autostart was set to this value.
     Autostart(bool),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn virsh_resize_arguments() {
+        let r = Resize::from_virsh("2G", false, false, false).unwrap();
+        assert_eq!(r, Resize::to(Size::gib(2)));
+        let r = Resize::from_virsh("-1M", true, true, false).unwrap();
+        assert_eq!(r, Resize::grow_by(Size::mib(1)).shrink());
+        let e = Resize::from_virsh("-1M", true, false, false).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "capacity: \"-1M\": a negative size needs --shrink"
+        );
+        let e = Resize::from_virsh("lots", false, false, false).unwrap_err();
+        assert_eq!(e.field(), Some("capacity"));
+        assert_eq!(e.kind(), crate::ErrorKind::InvalidSpec);
+    }
 }

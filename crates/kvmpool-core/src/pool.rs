@@ -293,6 +293,17 @@ impl Pool {
         })
     }
 
+    /// The path `virsh vol-create-as --backing-vol` means: the path of the volume
+    /// that `backing` names (a volume of this pool by name, any volume by key or by
+    /// path), or `backing` itself when no volume does (a file libvirt does not manage).
+    pub fn backing_path(&self, backing: &str) -> Result<String> {
+        match self.inner.conn.lookup_volume(backing, Some(self)) {
+            Ok(v) => v.path(),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(backing.to_owned()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The volume called `name`, if there is one.
     pub fn find_volume(&self, name: &str) -> Result<Option<Volume>> {
         match self.volume(name) {

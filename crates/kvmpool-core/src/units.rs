@@ -201,9 +201,17 @@ impl TryFrom<u64> for Size {
     }
 }
 
-/// Human form in binary units, like virsh: `10 GiB`, `38.28 GiB`, `512 B`.
-impl fmt::Display for Size {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Size {
+    /// The size as virsh prints it in `pool-list --details`, `pool-info`, `vol-list
+    /// --details` and `vol-info`: binary units and always two decimals (`38.28 GiB`,
+    /// `10.00 GiB`, `512.00 B`, `0.00 B`), as its `vshPrettyCapacity` and `%.2lf` do.
+    pub fn to_virsh_string(self) -> String {
+        let (value, unit) = self.scaled_unit();
+        format!("{:.2} {unit}", self.0 as f64 / value as f64)
+    }
+
+    /// The largest binary unit not above the size (bytes below 1 KiB), and its scale.
+    fn scaled_unit(self) -> (u64, &'static str) {
         const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
         let mut unit = 0;
         let mut scale = 1u64;
@@ -211,10 +219,19 @@ impl fmt::Display for Size {
             scale *= 1024;
             unit += 1;
         }
+        (scale, UNITS[unit])
+    }
+}
+
+/// Human form in binary units, as short as exact: `10 GiB`, `38.28 GiB`, `512 B`
+/// (virsh's own form, always with two decimals, is [`Size::to_virsh_string`]).
+impl fmt::Display for Size {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (scale, unit) = self.scaled_unit();
         if self.0 % scale == 0 {
-            write!(f, "{} {}", self.0 / scale, UNITS[unit])
+            write!(f, "{} {unit}", self.0 / scale)
         } else {
-            write!(f, "{:.2} {}", self.0 as f64 / scale as f64, UNITS[unit])
+            write!(f, "{:.2} {unit}", self.0 as f64 / scale as f64)
         }
     }
 }
@@ -309,5 +326,17 @@ mod tests {
         assert_eq!(Size::bytes(41_103_081_472).to_string(), "38.28 GiB");
         assert_eq!(Size::kib(1536).to_string(), "1.50 MiB");
         assert_eq!(Size::ZERO.to_string(), "0 B");
+    }
+
+    /// virsh's `%.2lf` of `vshPrettyCapacity`, as its tables showed on a live host.
+    #[test]
+    fn virsh_form_has_two_decimals() {
+        assert_eq!(Size::bytes(41_103_081_472).to_virsh_string(), "38.28 GiB");
+        assert_eq!(Size::gib(10).to_virsh_string(), "10.00 GiB");
+        assert_eq!(Size::mib(1).to_virsh_string(), "1.00 MiB");
+        assert_eq!(Size::kib(196).to_virsh_string(), "196.00 KiB");
+        assert_eq!(Size::bytes(1500).to_virsh_string(), "1.46 KiB");
+        assert_eq!(Size::bytes(1023).to_virsh_string(), "1023.00 B");
+        assert_eq!(Size::ZERO.to_virsh_string(), "0.00 B");
     }
 }

@@ -43,6 +43,12 @@ impl Connection {
     /// one machine take turns (an advisory lock per host), so the second sees the
     /// first's work and refuses its stale plan.
     pub fn apply(&self, plan: &Plan) -> Result<ApplyReport> {
+        self.apply_with(plan, |_| {})
+    }
+
+    /// [`Connection::apply`], calling `on_step` with each action just before it is
+    /// carried out (for a log or a progress display).
+    pub fn apply_with(&self, plan: &Plan, mut on_step: impl FnMut(&Action)) -> Result<ApplyReport> {
         if let Some(b) = plan.blocked.first() {
             return Err(Error::new(
                 ErrorKind::State,
@@ -68,6 +74,7 @@ impl Connection {
         };
         let mut undo: Vec<Undo> = Vec::new();
         for (i, a) in plan.actions.iter().enumerate() {
+            on_step(a);
             match self.run_step(a, &mut undo) {
                 Ok(true) => report.done.push(a.clone()),
                 Ok(false) => report.skipped.push(a.clone()),

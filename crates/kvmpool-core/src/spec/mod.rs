@@ -28,4 +28,4 @@ pub use volume::{
     Ivgen, Preallocation, Timestamps, VolumeFeature, VolumeFormat, VolumeRuntime, VolumeSpec,
     VolumeType,
 };
-pub use volume_fields::{required_size, size as parse_size, VolumeField};
+pub use volume_fields::{required_size, size as parse_size, VolumeField, VIRSH_VOLUME_OPTIONS};

@@ -220,7 +220,57 @@ fn apply(spec: &mut VolumeSpec, fields: &[(VolumeField, FieldValue)]) -> Result<
     Ok(())
 }
 
+/// The options of `virsh vol-create-as` that name a field, by their virsh name
+/// without the dashes.
+pub const VIRSH_VOLUME_OPTIONS: &[&str] = &[
+    "allocation",
+    "format",
+    "backing-vol",
+    "backing-vol-format",
+    "prealloc-metadata",
+];
+
+impl VolumeField {
+    /// The field a `virsh vol-create-as` option sets (`--backing-vol` is the backing
+    /// store, `--prealloc-metadata` the preallocation), or `None` for other options.
+    pub fn from_virsh_option(option: &str) -> Option<VolumeField> {
+        Some(match option {
+            "allocation" => V::Allocation,
+            "format" => V::Format,
+            "backing-vol" => V::BackingStore,
+            "backing-vol-format" => V::BackingFormat,
+            "prealloc-metadata" => V::Preallocation,
+            _ => return None,
+        })
+    }
+}
+
 impl VolumeSpec {
+    /// A spec from `virsh vol-create-as POOL NAME CAPACITY --option value ...`
+    /// arguments (options by their virsh names without dashes, see
+    /// [`VIRSH_VOLUME_OPTIONS`]). `--backing-vol` is a path here
+    /// ([`Pool::backing_path`](crate::Pool::backing_path) resolves virsh's other
+    /// forms); `--prealloc-metadata` is a switch, its value is ignored. Errors name
+    /// the field, as [`VolumeSpec::from_fields`] does; an unknown option is refused
+    /// naming it.
+    pub fn from_virsh_args(name: &str, capacity: &str, options: &[(&str, &str)]) -> Result<Self> {
+        let mut fields = vec![
+            (V::Name, FieldValue::from(name)),
+            (V::Capacity, capacity.into()),
+        ];
+        for &(option, value) in options {
+            let field = VolumeField::from_virsh_option(option).ok_or_else(|| {
+                Error::invalid(format!("--{option}"), "vol-create-as has no such option")
+            })?;
+            let value = match field {
+                V::Preallocation => FieldValue::from(Preallocation::Metadata.as_str()),
+                _ => FieldValue::from(value),
+            };
+            fields.push((field, value));
+        }
+        VolumeSpec::from_fields(fields)
+    }
+
     /// A spec from named fields: what the Python `VolumeSpec`, the C constructor and
     /// manifests make volumes with. `name` and `capacity` are required; sizes are bytes
     /// or text like `"10G"`; the spec is validated.
@@ -422,5 +472,38 @@ mod tests {
             let e = spec(&fields).unwrap_err();
             assert!(e.to_string().starts_with(want), "{e} (wanted {want})");
         }
+    }
+
+    #[test]
+    fn virsh_vol_create_as_arguments() {
+        let v = VolumeSpec::from_virsh_args(
+            "vm2.qcow2",
+            "10G",
+            &[
+                ("format", "qcow2"),
+                ("backing-vol", "/guest_images/vm1.qcow2"),
+                ("backing-vol-format", "qcow2"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(v.capacity, Size::gib(10));
+        assert_eq!(v.get(V::BackingStore), "/guest_images/vm1.qcow2".into());
+        assert_eq!(v.get(V::BackingFormat), "qcow2".into());
+        let v = VolumeSpec::from_virsh_args(
+            "a",
+            "1M",
+            &[("format", "qcow2"), ("prealloc-metadata", "")],
+        )
+        .unwrap();
+        assert!(v.preallocate_metadata);
+        let v = VolumeSpec::from_virsh_args("a", "1M", &[("allocation", "4096")]).unwrap();
+        assert_eq!(v.allocation, Allocation::Bytes(Size::bytes(4096)));
+        for option in VIRSH_VOLUME_OPTIONS {
+            assert!(VolumeField::from_virsh_option(option).is_some(), "{option}");
+        }
+        let e = VolumeSpec::from_virsh_args("a", "ten", &[]).unwrap_err();
+        assert_eq!(e.field(), Some("capacity"));
+        let e = VolumeSpec::from_virsh_args("a", "1G", &[("colour", "red")]).unwrap_err();
+        assert_eq!(e.to_string(), "--colour: vol-create-as has no such option");
     }
 }

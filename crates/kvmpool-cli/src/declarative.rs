@@ -1,0 +1,139 @@
+//! plan, apply and drift: a manifest against the host.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use kvmpool_core::{Action, Manifest, Plan, Result};
+
+use crate::cli::{ApplyArgs, PlanArgs};
+use crate::context::Ctx;
+use crate::exit;
+use crate::log::{self, call};
+use crate::output;
+
+/// `+ pool x: reason` (the plan's own words), for log lines.
+fn describe(a: &Action) -> String {
+    match &a.volume {
+        Some(v) => format!("{} volume {}/{v}: {}", a.action_name(), a.pool, a.reason),
+        None => format!("{} pool {}: {}", a.action_name(), a.pool, a.reason),
+    }
+}
+
+trait ActionName {
+    fn action_name(&self) -> String;
+}
+
+impl ActionName for Action {
+    /// The action as the plan's JSON names it (`define-pool`).
+    fn action_name(&self) -> String {
+        serde_json::to_value(self.action)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+}
+
+fn plan_for(ctx: &Ctx, file: &std::path::Path) -> Result<Plan> {
+    let manifest = call(
+        || format!("Manifest::from_file({})", file.display()),
+        || Manifest::from_file(file),
+    )?;
+    let conn = ctx.conn()?;
+    let plan = call(
+        || "Connection::plan(manifest)".into(),
+        || conn.plan(&manifest),
+    )?;
+    for a in &plan.actions {
+        log::step(format_args!("plan: {}", describe(a)));
+    }
+    for b in &plan.blocked {
+        log::step(format_args!("plan: refused: pool {}: {}", b.pool, b.reason));
+    }
+    Ok(plan)
+}
+
+fn show(plan: &Plan, json: bool) -> Result<()> {
+    if json {
+        output::println(&plan.to_json())
+    } else {
+        output::print(&plan.to_string())
+    }
+}
+
+pub fn plan(ctx: &Ctx, a: &PlanArgs) -> Result<u8> {
+    show(&plan_for(ctx, &a.file)?, a.json)?;
+    Ok(exit::OK)
+}
+
+/// The plan, then the drift status: 0 when the host matches, 3 when it differs.
+pub fn drift(ctx: &Ctx, a: &PlanArgs) -> Result<u8> {
+    let plan = plan_for(ctx, &a.file)?;
+    show(&plan, a.json)?;
+    Ok(if plan.is_empty() {
+        exit::OK
+    } else {
+        exit::DRIFT
+    })
+}
+
+pub fn apply(ctx: &Ctx, a: &ApplyArgs) -> Result<u8> {
+    let plan = plan_for(ctx, &a.file)?;
+    show(&plan, false)?;
+    if plan.is_empty() {
+        return Ok(exit::OK);
+    }
+    let destructive: Vec<&Action> = plan
+        .actions
+        .iter()
+        .filter(|x| x.action.destructive())
+        .collect();
+    if !destructive.is_empty() && !a.yes && plan.blocked.is_empty() {
+        let kinds: Vec<String> = destructive.iter().map(|x| x.action_name()).collect();
+        let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+        if !terminal {
+            eprintln!(
+                "error: the plan has {} destructive step(s) ({}); not on a terminal to ask, \
+                 so nothing was done: review the plan and run apply with --yes",
+                destructive.len(),
+                kinds.join(", ")
+            );
+            return Ok(exit::NOT_CONFIRMED);
+        }
+        if !confirm(&format!(
+            "Carry out {} destructive step(s) ({})? [y/N] ",
+            destructive.len(),
+            kinds.join(", ")
+        )) {
+            eprintln!("apply: nothing was done");
+            return Ok(exit::NOT_CONFIRMED);
+        }
+    }
+    let conn = ctx.conn()?;
+    let report = call(
+        || "Connection::apply_with(plan)".into(),
+        || {
+            conn.apply_with(&plan, |step| {
+                log::step(format_args!("apply: {}", describe(step)))
+            })
+        },
+    )?;
+    for s in &report.skipped {
+        log::step(format_args!("apply: nothing to do: {}", describe(s)));
+    }
+    output::println(&format!(
+        "Applied: {} step(s) done, {} with nothing to do",
+        report.done.len(),
+        report.skipped.len()
+    ))?;
+    Ok(exit::OK)
+}
+
+/// Ask on stderr, read a line from stdin: true for y or yes.
+fn confirm(question: &str) -> bool {
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    if std::io::stdin().lock().read_line(&mut answer).is_err() {
+        return false;
+    }
+    matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+}

@@ -1,0 +1,312 @@
+//! vol-* commands.
+
+use kvmpool_core::{
+    volume_entries_json, DeleteMode, Resize, Result, Size, TransferOptions, Volume, VolumeField,
+    VolumeSpec,
+};
+
+use crate::cli::*;
+use crate::context::Ctx;
+use crate::log::{self, call};
+use crate::output;
+use crate::pools::{fields, volume_table};
+use crate::transfer::Progress;
+
+pub fn list(ctx: &Ctx, a: &VolListArgs) -> Result<()> {
+    let pool = ctx.pool(&a.pool.pool)?;
+    let vols = call(
+        || format!("Pool::volume_details({:?})", pool.name()),
+        || pool.volume_details(false),
+    )?;
+    if a.json {
+        return output::println(&volume_entries_json(&vols));
+    }
+    output::print(&volume_table(&vols, a.details, false))
+}
+
+pub fn info(ctx: &Ctx, a: &VolInfoArgs) -> Result<()> {
+    let vol = ctx.volume(&a.vol.vol, a.vol.pool.as_deref())?;
+    let entry = call(
+        || format!("Volume::entry({:?})", vol.name()),
+        || vol.entry(false),
+    )?;
+    if a.json {
+        return output::println(
+            &serde_json::to_string_pretty(&entry).expect("volume entries serialise"),
+        );
+    }
+    let size = |s: Size| {
+        if a.bytes {
+            format!("{} bytes", s.as_bytes())
+        } else {
+            s.to_virsh_string()
+        }
+    };
+    let mut lines = vec![
+        ("Name:", entry.name.clone()),
+        ("Type:", entry.volume_type.as_str().to_owned()),
+        ("Capacity:", size(entry.capacity)),
+    ];
+    if a.physical {
+        let physical = call(
+            || format!("Volume::physical({:?})", vol.name()),
+            || vol.physical(),
+        )?;
+        lines.push(("Physical:", size(physical)));
+    } else {
+        lines.push(("Allocation:", size(entry.allocation)));
+    }
+    output::print(&fields(&lines))
+}
+
+pub fn dumpxml(ctx: &Ctx, a: &VolArg) -> Result<()> {
+    let vol = ctx.volume(&a.vol, a.pool.as_deref())?;
+    let xml = call(|| format!("Volume::xml({:?})", vol.name()), || vol.xml())?;
+    output::println(&xml)
+}
+
+pub fn key(ctx: &Ctx, a: &VolArg) -> Result<()> {
+    let vol = ctx.volume(&a.vol, a.pool.as_deref())?;
+    output::println(vol.key())
+}
+
+pub fn path(ctx: &Ctx, a: &VolArg) -> Result<()> {
+    let vol = ctx.volume(&a.vol, a.pool.as_deref())?;
+    let path = call(|| format!("Volume::path({:?})", vol.name()), || vol.path())?;
+    output::println(&path)
+}
+
+pub fn name(ctx: &Ctx, a: &VolIdArg) -> Result<()> {
+    let vol = ctx.volume(&a.vol, None)?;
+    output::println(vol.name())
+}
+
+pub fn pool(ctx: &Ctx, a: &VolPoolArgs) -> Result<()> {
+    let vol = ctx.volume(&a.vol.vol, None)?;
+    let pool = call(|| format!("Volume::pool({:?})", vol.name()), || vol.pool())?;
+    if a.uuid {
+        output::println(&pool.uuid().hyphenated().to_string())
+    } else {
+        output::println(pool.name())
+    }
+}
+
+// --- changing ----------------------------------------------------------------------
+
+pub fn create_as(ctx: &Ctx, a: &VolCreateAsArgs) -> Result<()> {
+    let pool = ctx.pool(&a.pool.pool)?;
+    let backing = match &a.backing_vol {
+        Some(b) => Some(call(
+            || format!("Pool::backing_path({b:?})"),
+            || pool.backing_path(b),
+        )?),
+        None => None,
+    };
+    let mut options: Vec<(&str, &str)> = Vec::new();
+    let given = [
+        ("allocation", a.allocation.as_deref()),
+        ("format", a.format.as_deref()),
+        ("backing-vol", backing.as_deref()),
+        ("backing-vol-format", a.backing_vol_format.as_deref()),
+        ("prealloc-metadata", a.prealloc_metadata.then_some("")),
+    ];
+    for (option, value) in given {
+        if let Some(v) = value {
+            options.push((option, v));
+        }
+    }
+    let spec = VolumeSpec::from_virsh_args(&a.name, &a.capacity, &options)?;
+    if a.print_xml {
+        let ty = call(
+            || format!("Pool::pool_type({:?})", pool.name()),
+            || pool.pool_type(),
+        )?;
+        return output::println(&spec.to_xml_in(ty));
+    }
+    let vol = call(
+        || format!("Pool::create_volume({:?}, {:?})", pool.name(), spec.name),
+        || pool.create_volume(&spec),
+    )?;
+    log::step(format_args!(
+        "created volume {}/{}",
+        pool.name(),
+        vol.name()
+    ));
+    output::println(&format!("Vol {} created", vol.name()))
+}
+
+fn with_prealloc_metadata(mut spec: VolumeSpec, on: bool) -> Result<VolumeSpec> {
+    if on {
+        spec.set(VolumeField::Preallocation, "metadata")?;
+    }
+    Ok(spec)
+}
+
+pub fn create(ctx: &Ctx, a: &VolCreateArgs) -> Result<()> {
+    let pool = ctx.pool(&a.pool.pool)?;
+    let xml = output::read_file(&a.file)?;
+    let vol = if a.prealloc_metadata {
+        let spec = with_prealloc_metadata(VolumeSpec::from_xml(&xml)?, true)?;
+        call(
+            || format!("Pool::create_volume({:?}, {:?})", pool.name(), spec.name),
+            || pool.create_volume(&spec),
+        )?
+    } else {
+        call(
+            || {
+                format!(
+                    "Pool::create_volume_xml({:?}, {})",
+                    pool.name(),
+                    a.file.display()
+                )
+            },
+            || pool.create_volume_xml(&xml),
+        )?
+    };
+    log::step(format_args!(
+        "created volume {}/{}",
+        pool.name(),
+        vol.name()
+    ));
+    output::println(&format!(
+        "Vol {} created from {}",
+        vol.name(),
+        a.file.display()
+    ))
+}
+
+pub fn create_from(ctx: &Ctx, a: &VolCreateFromArgs) -> Result<()> {
+    let pool = ctx.pool(&a.pool.pool)?;
+    let xml = output::read_file(&a.file)?;
+    let spec = with_prealloc_metadata(VolumeSpec::from_xml(&xml)?, a.prealloc_metadata)?;
+    let source = ctx.volume(&a.vol, a.inputpool.as_deref())?;
+    let vol = call(
+        || {
+            format!(
+                "Pool::create_volume_from({:?}, {:?}, {:?})",
+                pool.name(),
+                spec.name,
+                source.name()
+            )
+        },
+        || pool.create_volume_from(&spec, &source),
+    )?;
+    log::step(format_args!(
+        "created volume {}/{}",
+        pool.name(),
+        vol.name()
+    ));
+    output::println(&format!(
+        "Vol {} created from input vol {}",
+        vol.name(),
+        source.name()
+    ))
+}
+
+pub fn clone(ctx: &Ctx, a: &VolCloneArgs) -> Result<()> {
+    let vol = ctx.volume(&a.vol.vol, a.vol.pool.as_deref())?;
+    let copy = call(
+        || {
+            format!(
+                "Volume::clone_as({:?}, {:?}, {})",
+                vol.name(),
+                a.newname,
+                a.reflink
+            )
+        },
+        || vol.clone_as(&a.newname, a.reflink),
+    )?;
+    log::step(format_args!(
+        "cloned volume {} to {}",
+        vol.name(),
+        copy.name()
+    ));
+    output::println(&format!("Vol {} cloned from {}", copy.name(), vol.name()))
+}
+
+pub fn delete(ctx: &Ctx, a: &VolArg) -> Result<()> {
+    let vol = ctx.volume(&a.vol, a.pool.as_deref())?;
+    call(
+        || format!("Volume::delete({:?})", vol.name()),
+        || vol.delete(DeleteMode::Normal),
+    )?;
+    log::step(format_args!("deleted volume {}", vol.name()));
+    output::println(&format!("Vol {} deleted", a.vol))
+}
+
+pub fn resize(ctx: &Ctx, a: &VolResizeArgs) -> Result<()> {
+    let resize = Resize::from_virsh(&a.capacity, a.delta, a.shrink, a.allocate)?;
+    let vol = ctx.volume(&a.vol.vol, a.vol.pool.as_deref())?;
+    call(
+        || format!("Volume::resize({:?}, {resize:?})", vol.name()),
+        || vol.resize(resize),
+    )?;
+    log::step(format_args!("resized volume {}", vol.name()));
+    output::println(&format!(
+        "Size of volume '{}' successfully changed to {}",
+        vol.name(),
+        a.capacity
+    ))
+}
+
+pub fn wipe(ctx: &Ctx, a: &VolWipeArgs) -> Result<()> {
+    let vol = ctx.volume(&a.vol.vol, a.vol.pool.as_deref())?;
+    let algorithm = a.algorithm.unwrap_or_default();
+    call(
+        || format!("Volume::wipe({:?}, {algorithm})", vol.name()),
+        || vol.wipe(algorithm),
+    )?;
+    log::step(format_args!("wiped volume {}", vol.name()));
+    output::println(&format!("Vol {} wiped", a.vol.vol))
+}
+
+fn transfer_options(a: &TransferArgs) -> TransferOptions {
+    let mut options = TransferOptions::default().sparse(a.sparse).offset(a.offset);
+    if let Some(length) = a.length {
+        options = options.length(length);
+    }
+    options
+}
+
+/// Run a transfer with progress; the outcome is the core's (Cancelled on Ctrl-C).
+fn transfer(
+    vol: &Volume,
+    verb: &'static str,
+    method: &str,
+    a: &TransferArgs,
+    f: impl FnOnce(&TransferOptions) -> Result<kvmpool_core::TransferReport>,
+) -> Result<()> {
+    let progress = Progress::start(verb, vol.name());
+    let options = progress.options(transfer_options(a));
+    let outcome = call(
+        || {
+            format!(
+                "Volume::{method}({:?}, {}, {options:?})",
+                vol.name(),
+                a.file.display()
+            )
+        },
+        || f(&options),
+    );
+    progress.finish(&outcome);
+    let report = outcome?;
+    log::step(format_args!(
+        "{verb} {} bytes of data, {} bytes of holes",
+        report.data_bytes, report.hole_bytes
+    ));
+    Ok(())
+}
+
+pub fn upload(ctx: &Ctx, a: &TransferArgs) -> Result<()> {
+    let vol = ctx.volume(&a.vol, a.pool.as_deref())?;
+    transfer(&vol, "uploaded", "upload_file", a, |o| {
+        vol.upload_file(&a.file, o)
+    })
+}
+
+pub fn download(ctx: &Ctx, a: &TransferArgs) -> Result<()> {
+    let vol = ctx.volume(&a.vol, a.pool.as_deref())?;
+    transfer(&vol, "downloaded", "download_file", a, |o| {
+        vol.download_file(&a.file, o)
+    })
+}
