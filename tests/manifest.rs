@@ -272,3 +272,50 @@ fn two_applies_of_one_plan_take_turns() {
         "{vols}"
     );
 }
+
+#[test]
+fn a_volume_from_an_image_is_imported_once_and_checked() {
+    let Some(env) = live("a_volume_from_an_image_is_imported_once_and_checked") else {
+        return;
+    };
+    let conn = env.conn();
+    let dir = env.scratch("manifest-image");
+    let image = dir.path().join("base.qcow2");
+    run(
+        "qemu-img",
+        &["create", "-q", "-f", "qcow2", image.to_str().unwrap(), "1G"],
+    );
+    let sum = run("sha256sum", &[image.to_str().unwrap()]);
+    let sum = sum.split_whitespace().next().unwrap();
+    let name = unique("kvmm-img");
+    let _gone = Gone(&conn, vec![name.clone()]);
+    let text = |sha: &str| {
+        format!(
+            "[[pool]]\nname = \"{name}\"\ntype = \"dir\"\ntarget = \"{}/p\"\n  [[pool.volume]]\n  \
+             name = \"vm.qcow2\"\n  image = \"{}\"\n  sha256 = \"{sha}\"\n",
+            dir.path().display(),
+            image.display()
+        )
+    };
+    // a wrong checksum: the import fails and everything the apply did is undone
+    let bad = Manifest::from_toml(&text(&"0".repeat(64))).unwrap();
+    let e = conn.apply(&conn.plan(&bad).unwrap()).unwrap_err();
+    assert!(e.to_string().contains("undone"), "{e}");
+    assert!(conn.find_pool(&name).unwrap().is_none());
+
+    let m = Manifest::from_toml(&text(sum)).unwrap();
+    let plan = conn.plan(&m).unwrap();
+    assert_eq!(
+        plan.actions.last().map(|a| a.action),
+        Some(ActionKind::ImportVolume),
+        "{plan}"
+    );
+    conn.apply(&plan).unwrap();
+    let vol = conn.pool(&name).unwrap().volume("vm.qcow2").unwrap();
+    let info = run("qemu-img", &["info", &vol.path().unwrap()]);
+    assert!(
+        info.contains("file format: qcow2") && info.contains("virtual size: 1 GiB"),
+        "{info}"
+    );
+    assert!(conn.plan(&m).unwrap().is_empty(), "imported once");
+}

@@ -146,6 +146,10 @@ pub enum Command {
     VolUpload(TransferArgs),
     /// Read a volume into a local file (progress on stderr; Ctrl-C cancels)
     VolDownload(TransferArgs),
+    /// Import a disk image (a file or an http(s) URL) into a new volume: the format and
+    /// size from the image's header, the checksum verified while streaming, nothing
+    /// left behind on failure (progress on stderr; Ctrl-C cancels)
+    Import(ImportArgs),
 
     // --- declarative ----------------------------------------------------------------
     /// What applying the manifest would change, in order (nothing is changed)
@@ -625,6 +629,43 @@ pub struct TransferArgs {
     /// Keep holes: skip zero regions
     #[arg(long)]
     pub sparse: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The pool (name or UUID)
+    #[arg(value_name = "POOL")]
+    pub pool: String,
+    /// A local image file or an http(s) URL
+    #[arg(value_name = "SOURCE")]
+    pub source: String,
+    /// The volume's name (default: the file name)
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// The format the image must have (default: what its header says)
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// The volume's capacity (default: the image's virtual size)
+    #[arg(long, value_name = "SIZE")]
+    pub capacity: Option<String>,
+    /// The image's SHA-256 (hex)
+    #[arg(long, value_name = "HEX")]
+    pub sha256: Option<String>,
+    /// The image's SHA-512 (hex)
+    #[arg(long, value_name = "HEX")]
+    pub sha512: Option<String>,
+    /// Convert the image into this format with qemu-img (qcow2 or raw)
+    #[arg(long, value_name = "FORMAT")]
+    pub convert_to: Option<String>,
+    /// The volume of the pool that the image's backing file is
+    #[arg(long, value_name = "VOL")]
+    pub allow_backing: Option<String>,
+    /// Replace a volume of the same name
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Write zero blocks too (default: leave them as holes)
+    #[arg(long)]
+    pub no_sparse: bool,
 }
 
 #[derive(Debug, Args)]

@@ -78,6 +78,7 @@ fn run(cli: Cli) -> Result<u8> {
         Command::VolWipe(a) => volumes::wipe(&ctx, a),
         Command::VolUpload(a) => volumes::upload(&ctx, a),
         Command::VolDownload(a) => volumes::download(&ctx, a),
+        Command::Import(a) => volumes::import(&ctx, a),
         Command::Plan(a) => return declarative::plan(&ctx, a),
         Command::Apply(a) => return declarative::apply(&ctx, a),
         Command::Drift(a) => return declarative::drift(&ctx, a),

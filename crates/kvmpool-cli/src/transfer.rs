@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use kvmpool_core::{CancelToken, Size, TransferOptions, TransferReport};
+use kvmpool_core::{CancelToken, ImportOptions, Size, TransferOptions, TransferReport};
 
 /// The transfer Ctrl-C cancels; without one, Ctrl-C ends the process (status 130).
 static RUNNING: Mutex<Option<CancelToken>> = Mutex::new(None);
@@ -85,6 +85,16 @@ impl Progress {
         })
     }
 
+    /// Import options that report here and cancel through the Ctrl-C token.
+    pub fn import_options(self: &Arc<Self>, base: ImportOptions) -> ImportOptions {
+        let me = Arc::clone(self);
+        base.cancel_token(self.token.clone())
+            .progress(move |done, total| {
+                me.update(done, total);
+                true
+            })
+    }
+
     /// Transfer options that report here and cancel through the Ctrl-C token.
     pub fn options(self: &Arc<Self>, base: TransferOptions) -> TransferOptions {
         let me = Arc::clone(self);
@@ -130,23 +140,23 @@ impl Progress {
         )
     }
 
-    /// The transfer ended: the bar at 100% or the last line; on failure the bar
-    /// stays where it stopped.
-    pub fn finish(&self, outcome: &kvmpool_core::Result<TransferReport>) {
+    /// The transfer ended (`None`: it failed): the bar at 100% or the last line; on
+    /// failure the bar stays where it stopped.
+    pub fn finish(&self, report: Option<&TransferReport>) {
         *RUNNING.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        match (&self.display, outcome) {
-            (Display::Bar(bar), Ok(report)) => {
+        match (&self.display, report) {
+            (Display::Bar(bar), Some(report)) => {
                 bar.set_length(report.total());
                 bar.set_position(report.total());
                 bar.finish();
             }
-            (Display::Bar(bar), Err(_)) => bar.abandon(),
-            (Display::Lines(lines), Ok(report)) => {
+            (Display::Bar(bar), None) => bar.abandon(),
+            (Display::Lines(lines), Some(report)) => {
                 let mut l = lines.lock().unwrap_or_else(|e| e.into_inner());
                 l.done = report.total();
                 eprintln!("{}", self.line(&l, report.total()));
             }
-            (Display::Lines(_), Err(_)) => {}
+            (Display::Lines(_), None) => {}
         }
     }
 }

@@ -1,8 +1,8 @@
 //! vol-* commands.
 
 use kvmpool_core::{
-    volume_entries_json, DeleteMode, Resize, Result, Size, TransferOptions, Volume, VolumeField,
-    VolumeSpec,
+    volume_entries_json, Checksum, DeleteMode, Error, ImportOptions, Resize, Result, Size,
+    TransferOptions, Volume, VolumeField, VolumeSpec,
 };
 
 use crate::cli::*;
@@ -288,7 +288,7 @@ fn transfer(
         },
         || f(&options),
     );
-    progress.finish(&outcome);
+    progress.finish(outcome.as_ref().ok());
     let report = outcome?;
     log::step(format_args!(
         "{verb} {} bytes of data, {} bytes of holes",
@@ -309,4 +309,58 @@ pub fn download(ctx: &Ctx, a: &TransferArgs) -> Result<()> {
     transfer(&vol, "downloaded", "download_file", a, |o| {
         vol.download_file(&a.file, o)
     })
+}
+
+/// The checksum options as the core reads them (`sha256:HEX`).
+fn import_options(a: &ImportArgs) -> Result<ImportOptions> {
+    let mut o = ImportOptions::default()
+        .sparse(!a.no_sparse)
+        .overwrite(a.overwrite);
+    if let Some(name) = &a.name {
+        o = o.name(name.clone());
+    }
+    if let Some(format) = &a.format {
+        o = o.format(format.parse().map_err(|e| Error::invalid("--format", e))?);
+    }
+    if let Some(capacity) = &a.capacity {
+        o = o.capacity(Size::parse(capacity).map_err(|e| e.with_field("--capacity"))?);
+    }
+    for (alg, hex) in [("sha256", &a.sha256), ("sha512", &a.sha512)] {
+        if let Some(hex) = hex {
+            o = o.checksum(Checksum::parse(
+                &format!("{alg}:{hex}"),
+                &format!("--{alg}"),
+            )?);
+        }
+    }
+    if let Some(format) = &a.convert_to {
+        o = o.convert_to(
+            format
+                .parse()
+                .map_err(|e| Error::invalid("--convert-to", e))?,
+        );
+    }
+    if let Some(vol) = &a.allow_backing {
+        o = o.allow_backing(vol.clone());
+    }
+    Ok(o)
+}
+
+pub fn import(ctx: &Ctx, a: &ImportArgs) -> Result<()> {
+    let pool = ctx.pool(&a.pool)?;
+    let progress = Progress::start("imported", &a.source);
+    let options = progress.import_options(import_options(a)?);
+    let outcome = call(
+        || format!("Pool::import_image({:?}, {:?})", pool.name(), a.source),
+        || pool.import_image(&a.source, &options),
+    );
+    progress.finish(outcome.as_ref().ok().map(|(_, r)| &r.transfer));
+    let (vol, report) = outcome?;
+    log::step(format_args!(
+        "imported {} ({} image, {})",
+        vol.name(),
+        report.format,
+        report.capacity
+    ));
+    output::println(&format!("Vol {} imported", vol.name()))
 }

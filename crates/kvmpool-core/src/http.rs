@@ -26,6 +26,28 @@ impl std::fmt::Debug for Download {
     }
 }
 
+/// A source as it may be shown in messages, plans and logs: a URL without the
+/// password of its user part and without its query (where signed URLs carry tokens).
+pub(crate) fn redacted(source: &str) -> String {
+    if !is_url(source) {
+        return source.to_owned();
+    }
+    let (scheme, rest) = source.split_once("://").unwrap_or(("", source));
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let authority = match authority.rsplit_once('@') {
+        Some((user, host)) => {
+            let user = user.split(':').next().unwrap_or_default();
+            format!("{user}:***@{host}")
+        }
+        None => authority.to_owned(),
+    };
+    let path = match path.split_once('?') {
+        Some((p, _)) => format!("{p}?..."),
+        None => path.to_owned(),
+    };
+    format!("{scheme}://{authority}{path}")
+}
+
 /// True for the URLs this module fetches.
 pub(crate) fn is_url(source: &str) -> bool {
     let lower = source.get(..8).unwrap_or(source).to_ascii_lowercase();
@@ -44,10 +66,12 @@ pub(crate) fn get(url: &str, timeout: Duration) -> Result<Download> {
         .user_agent(concat!("kvmpool/", env!("CARGO_PKG_VERSION")))
         .build()
         .into();
-    let response = agent
-        .get(url)
-        .call()
-        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot download {url}: {e}")))?;
+    let response = agent.get(url).call().map_err(|e| {
+        Error::new(
+            ErrorKind::Io,
+            format!("cannot download {}: {e}", redacted(url)),
+        )
+    })?;
     let status = response.status();
     if !status.is_success() {
         let kind = match status.as_u16() {
@@ -56,13 +80,17 @@ pub(crate) fn get(url: &str, timeout: Duration) -> Result<Download> {
         };
         return Err(Error::new(
             kind,
-            format!("cannot download {url}: the server answered {status}"),
+            format!(
+                "cannot download {}: the server answered {status}",
+                redacted(url)
+            ),
         ));
     }
     let body = response.into_body();
     let length = body.content_length();
     Ok(Download {
-        url: url.to_owned(),
+        // for messages: never the password or the query of the URL
+        url: redacted(url),
         length,
         body: Box::new(body.into_reader()),
     })
@@ -98,6 +126,16 @@ fn percent_decode(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_in_urls_are_not_shown() {
+        assert_eq!(
+            redacted("https://bob:hunter2@example.org/img.qcow2?X-Amz-Signature=abc"),
+            "https://bob:***@example.org/img.qcow2?..."
+        );
+        assert_eq!(redacted("/srv/img.qcow2"), "/srv/img.qcow2");
+        assert_eq!(redacted("http://example.org/a"), "http://example.org/a");
+    }
 
     #[test]
     fn urls_are_told_from_paths() {

@@ -365,12 +365,17 @@ impl Opened {
             } else {
                 length
             };
-            match image::probe_prefix(&prefix, total).map_err(|e| e.context(url))? {
+            match image::probe_prefix(&prefix, total)
+                .map_err(|e| e.context(crate::http::redacted(url)))?
+            {
                 PrefixProbe::Complete(info) => break info,
                 PrefixProbe::NeedBytes(_) if ended => {
                     return Err(Error::new(
                         ErrorKind::Io,
-                        format!("{url}: the probe asked for more than the whole download"),
+                        format!(
+                            "{}: the probe asked for more than the whole download",
+                            crate::http::redacted(url)
+                        ),
                     ))
                 }
                 PrefixProbe::NeedBytes(n) => {

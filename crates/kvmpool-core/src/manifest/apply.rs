@@ -129,6 +129,14 @@ impl Connection {
                 let vol = pool.create_volume(spec)?;
                 undo.push(Undo::new(what, move || vol.delete(DeleteMode::Normal)));
             }
+            Step::Import { volume, if_missing } => {
+                let pool = self.pool(&a.pool)?;
+                if *if_missing && pool.find_volume(&volume.spec.name)?.is_some() {
+                    return Ok(false);
+                }
+                let (vol, _) = pool.import_image(&image_source(volume), &import_options(volume))?;
+                undo.push(Undo::new(what, move || vol.delete(DeleteMode::Normal)));
+            }
             Step::Resize { from, to } => {
                 let vol = self.pool(&a.pool)?.volume(volume_name(a))?;
                 let shrink = to < from;
@@ -214,6 +222,31 @@ fn undo_build(pool: &Pool, what: impl Into<String>, undo: &mut Vec<Undo>) -> Res
         undo.push(Undo::new(what, move || p.delete(DeleteMode::Normal)));
     }
     Ok(())
+}
+
+fn image_source(v: &super::ManifestVolume) -> String {
+    v.image
+        .as_ref()
+        .map(|i| i.source.clone())
+        .unwrap_or_default()
+}
+
+/// A manifest volume's import: its name, format and capacity where the manifest gives
+/// them, the image's otherwise.
+fn import_options(v: &super::ManifestVolume) -> crate::ImportOptions {
+    let mut o = crate::ImportOptions::default().name(v.spec.name.clone());
+    if v.spec.capacity != crate::Size::ZERO {
+        o = o.capacity(v.spec.capacity);
+    }
+    if let Some(f) = v.spec.format.and_then(|f| f.as_str().parse().ok()) {
+        o = o.format(f);
+    }
+    o.checksums = v
+        .image
+        .as_ref()
+        .map(|i| i.checksums.clone())
+        .unwrap_or_default();
+    o
 }
 
 fn volume_name(a: &Action) -> &str {

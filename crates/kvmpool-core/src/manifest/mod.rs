@@ -21,6 +21,11 @@
 //!   capacity = "10G"
 //!   format = "qcow2"
 //!
+//!   [[pool.volume]]
+//!   name = "debian.qcow2"
+//!   image = "https://example.org/debian-12.qcow2"   # imported when the volume is missing
+//!   sha256 = "..."                                   # capacity: the image's virtual size
+//!
 //! [[pool]]
 //! xml = """<pool type='iscsi'>...</pool>"""   # any pool may be given as libvirt XML
 //!
@@ -86,8 +91,21 @@ pub enum BuildPolicy {
 /// A volume of a manifest pool.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ManifestVolume {
-    /// Its definition.
+    /// Its definition. For a volume made from an image, a capacity of 0 means the
+    /// image's virtual size and no format means the image's.
     pub spec: VolumeSpec,
+    /// The disk image (a local file or an http(s) URL) a new volume is imported from
+    /// (`image = "..."`, with `sha256`/`sha512` to verify it).
+    pub image: Option<ManifestImage>,
+}
+
+/// Where a manifest volume's content comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ManifestImage {
+    /// A local path or an http(s) URL.
+    pub source: String,
+    /// Checksums the image must have.
+    pub checksums: Vec<crate::Checksum>,
 }
 
 /// How far `apply` may go.

@@ -36,6 +36,8 @@ string_enum! {
         SetAutostart = "set-autostart",
         /// Create a volume.
         CreateVolume = "create-volume",
+        /// Create a volume from a disk image (`image`), verified by its checksums.
+        ImportVolume = "import-volume",
         /// Grow a volume.
         GrowVolume = "grow-volume",
         /// Shrink a volume (`allow_shrink`).
@@ -49,7 +51,7 @@ impl ActionKind {
     /// `+` adds, `~` changes, `-` removes, `-/+` replaces.
     fn sign(self) -> &'static str {
         match self {
-            ActionKind::DefinePool | ActionKind::CreateVolume => "+",
+            ActionKind::DefinePool | ActionKind::CreateVolume | ActionKind::ImportVolume => "+",
             ActionKind::RecreatePool => "-/+",
             ActionKind::DeleteVolume => "-",
             _ => "~",
@@ -121,6 +123,10 @@ pub(crate) enum Step {
     },
     Create {
         spec: Box<VolumeSpec>,
+        if_missing: bool,
+    },
+    Import {
+        volume: Box<super::ManifestVolume>,
         if_missing: bool,
     },
     Resize {
@@ -612,6 +618,20 @@ fn plan_volumes(
         let name = v.spec.name.as_str();
         let current = running.then(|| seen.volumes.get(name)).flatten();
         let Some((capacity, format)) = current else {
+            if let Some(image) = &v.image {
+                let reason = format!("import from {}", crate::http::redacted(&image.source));
+                plan.actions.push(action(
+                    ActionKind::ImportVolume,
+                    pool,
+                    Some(name),
+                    reason,
+                    Step::Import {
+                        volume: Box::new(v.clone()),
+                        if_missing: !running,
+                    },
+                ));
+                continue;
+            }
             let format = v.spec.format.map(|f| format!(" {f}")).unwrap_or_default();
             let reason = if running {
                 format!("create {}{format}", v.spec.capacity)
@@ -647,7 +667,10 @@ fn plan_volumes(
                 continue;
             }
         }
-        plan_capacity(plan, pool, name, *capacity, v.spec.capacity, ty, policy);
+        // an image's volume: only a capacity the manifest gives is kept up
+        if v.image.is_none() || v.spec.capacity != Size::ZERO {
+            plan_capacity(plan, pool, name, *capacity, v.spec.capacity, ty, policy);
+        }
     }
     if policy.prune_volumes && running {
         for name in seen.volumes.keys() {

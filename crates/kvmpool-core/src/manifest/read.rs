@@ -4,10 +4,11 @@
 use std::ops::Range;
 
 use super::tree::{Key, Node, Source, Value};
-use super::{BuildPolicy, Manifest, ManifestPool, ManifestVolume, Policy};
+use super::{BuildPolicy, Manifest, ManifestImage, ManifestPool, ManifestVolume, Policy};
 use crate::error::{Error, Result};
 use crate::options::BuildMode;
 use crate::spec::{FieldValue, PoolField, PoolSpec, PoolType, VolumeField, VolumeSpec};
+use crate::Checksum;
 
 /// Keys of a pool table besides the fields of its type.
 const POOL_KEYS: &[&str] = &["type", "xml", "build", "start", "autostart", "volume"];
@@ -353,20 +354,60 @@ fn volume(
 ) -> Result<(ManifestVolume, Option<Range<usize>>)> {
     let span = node.span.clone();
     let mut given = Given { fields: Vec::new() };
+    let mut image: Option<ManifestImage> = None;
+    let mut sums = Vec::new();
     for (key, value) in table(src, node, path)? {
+        let vpath = format!("{path}.{}", key.name);
+        match key.name.as_str() {
+            "image" => {
+                image = Some(ManifestImage {
+                    source: text(src, &value, &vpath)?.to_owned(),
+                    checksums: Vec::new(),
+                });
+                continue;
+            }
+            "sha256" | "sha512" => {
+                let hex = text(src, &value, &vpath)?;
+                let sum = Checksum::parse(&format!("{}:{hex}", key.name), &vpath)
+                    .map_err(|e| e.context(src.at(&value.span)))?;
+                sums.push((sum, key.span.clone()));
+                continue;
+            }
+            _ => {}
+        }
         let field = key.name.parse::<VolumeField>().map_err(|_| {
             let known: Vec<_> = VolumeField::ALL.iter().map(|f| f.as_str()).collect();
             src.invalid(
                 &key.span,
                 &format!("{path}.{}", key.name),
-                format!("a volume has no such field; it has {}", known.join(", ")),
+                format!(
+                    "a volume has no such field; it has {}, image, sha256, sha512",
+                    known.join(", ")
+                ),
             )
         })?;
         given.fields.push((field, value));
     }
-    let fields = given.fields.iter().map(|(f, n)| (*f, field_value(n)));
-    let spec = VolumeSpec::from_fields(fields.collect::<Vec<_>>())
-        .map_err(|e| given.relocate(src, path, &span, e))?;
+    if let (None, Some((_, key_span))) = (&image, sums.first()) {
+        return Err(src.invalid(
+            key_span,
+            &format!("{path}.sha256"),
+            "a checksum needs an image",
+        ));
+    }
+    let mut fields: Vec<_> = given
+        .fields
+        .iter()
+        .map(|(f, n)| (*f, field_value(n)))
+        .collect();
+    if image.is_some() && !fields.iter().any(|(f, _)| *f == VolumeField::Capacity) {
+        // the image's virtual size, found when it is imported
+        fields.push((VolumeField::Capacity, FieldValue::Int(0)));
+    }
+    let spec = VolumeSpec::from_fields(fields).map_err(|e| given.relocate(src, path, &span, e))?;
+    if let Some(image) = &mut image {
+        image.checksums = sums.into_iter().map(|(s, _)| s).collect();
+    }
     let name_span = given.locate("name").or(span);
-    Ok((ManifestVolume { spec }, name_span))
+    Ok((ManifestVolume { spec, image }, name_span))
 }
