@@ -185,6 +185,32 @@ def test_events(live, scratch, cleanup):
     events.close()
 
 
+def test_next_event_with_an_infinite_timeout_waits_for_the_event(live, scratch, cleanup):
+    conn = live.conn()
+    name = unique("evinf")
+    events = conn.pool_events()
+
+    def define_later():
+        time.sleep(0.5)
+        try:
+            cleanup.add(conn.define_pool(kvmpool.PoolSpec.dir(name, target=str(scratch / "p"))))
+        except BaseException:
+            events.close()  # the wait below then ends with None instead of hanging
+            raise
+
+    definer = threading.Thread(target=define_later)
+    definer.start()
+    started = time.monotonic()
+    while True:  # other tests share the daemon: skip their events
+        e = events.next_event(timeout=float("inf"))
+        assert e is not None
+        if e.pool == name:
+            break
+    definer.join()
+    assert e.kind == "defined" and time.monotonic() - started >= 0.4
+    events.close()
+
+
 def test_fs_pool_ext4_on_loop_device(live, scratch, cleanup, loop_device):
     dev = loop_device("128M")
     conn = live.conn()

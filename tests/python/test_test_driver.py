@@ -4,6 +4,8 @@ volumes, errors, ensure, discovery, inventory."""
 import json
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -148,3 +150,27 @@ def test_inventory_example_script():
         check=True, capture_output=True, text=True,
     ).stdout
     assert "default-pool" in table and "Capacity" in table
+
+
+def test_next_event_refuses_nan_and_negative_timeouts(test_conn):
+    events = test_conn.pool_events()
+    for bad in (float("nan"), -1.0, -0.001, float("-inf")):
+        with pytest.raises(ValueError) as e:
+            events.next_event(timeout=bad)
+        assert isinstance(e.value, kvmpool.InvalidSpecError) and e.value.field == "timeout"
+    assert events.next_event(timeout=0) is None
+    assert events.next_event(timeout=0.05) is None
+    events.close()
+
+
+@pytest.mark.parametrize("timeout", [float("inf"), 1e300, 1e18, None])
+def test_next_event_without_a_limit_waits_until_the_iterator_is_closed(test_conn, timeout):
+    events = test_conn.pool_events()
+    got = []
+    waiter = threading.Thread(target=lambda: got.append(events.next_event(timeout=timeout)))
+    waiter.start()
+    time.sleep(0.3)
+    assert waiter.is_alive(), "an unlimited wait returned before any event"
+    events.close()
+    waiter.join(timeout=5)
+    assert not waiter.is_alive() and got == [None]

@@ -192,6 +192,26 @@ impl EventReceiver {
     }
 }
 
+/// A wait limit given in seconds, as the front ends take one (Python's
+/// `next_event(timeout=...)`): `None` means no limit, and so do infinity and any number
+/// of seconds too large for a [`Duration`]; NaN and negative numbers are refused.
+pub fn timeout_from_secs(field: &str, seconds: f64) -> Result<Option<Duration>> {
+    if seconds.is_nan() {
+        return Err(Error::invalid(
+            field,
+            "must be a number of seconds, not NaN",
+        ));
+    }
+    if seconds < 0.0 {
+        return Err(Error::invalid(
+            field,
+            format!("must be 0 or more seconds (infinity: no limit), not {seconds}"),
+        ));
+    }
+    // `try_from_secs_f64` fails only for infinity and overflow here: both "wait forever".
+    Ok(Duration::try_from_secs_f64(seconds).ok())
+}
+
 impl Iterator for EventReceiver {
     type Item = PoolEvent;
     fn next(&mut self) -> Option<PoolEvent> {
@@ -526,4 +546,29 @@ pub(crate) fn hub_for(slot: &Mutex<Weak<Hub>>, uri: Option<String>) -> Result<Ar
     let hub = Hub::new(uri)?;
     *weak = Arc::downgrade(&hub);
     Ok(hub)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_in_seconds() {
+        assert_eq!(
+            timeout_from_secs("timeout", 0.0).unwrap(),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            timeout_from_secs("timeout", 1.5).unwrap(),
+            Some(Duration::from_millis(1500))
+        );
+        // no limit: infinity, and numbers past what a Duration holds
+        assert_eq!(timeout_from_secs("timeout", f64::INFINITY).unwrap(), None);
+        assert_eq!(timeout_from_secs("timeout", 1e300).unwrap(), None);
+        for bad in [f64::NAN, -1.0, -0.5, f64::NEG_INFINITY] {
+            let e = timeout_from_secs("timeout", bad).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidSpec, "{bad}");
+            assert_eq!(e.field(), Some("timeout"), "{bad}");
+        }
+    }
 }

@@ -44,7 +44,7 @@ pub use conn::Connection;
 pub use discovery::{PoolCapabilities, PoolSource, PoolTypeCapability, SourceQuery};
 pub use ensure::EnsureReport;
 pub use error::{Error, ErrorKind, LibvirtDetail, Result};
-pub use events::{EventReceiver, PoolEvent, PoolEventKind, Subscription};
+pub use events::{timeout_from_secs, EventReceiver, PoolEvent, PoolEventKind, Subscription};
 pub use inventory::{volume_entries_json, Inventory, InventoryOptions, PoolEntry, VolumeEntry};
 pub use options::{
     BuildMode, DeleteMode, EnsureAction, EnsureOptions, PoolFilter, PoolInfo, PoolState, Resize,
