@@ -107,7 +107,13 @@ impl Connection {
         })
     }
 
-    /// The URI libvirt reports for this connection.
+    /// The URI as given to [`Connection::open`] (`None`: libvirt's default URI). A
+    /// local read: no call to libvirt, so it never blocks, reconnects or fails.
+    pub fn requested_uri(&self) -> Option<&str> {
+        self.inner.uri.as_deref()
+    }
+
+    /// The URI libvirt reports for this connection (a call to libvirt).
     pub fn uri(&self) -> Result<String> {
         self.run(|c, _| c.uri().map_err(libvirt::error))
     }

@@ -441,9 +441,11 @@ class EventIterator(Iterator[PoolEvent]):
 
 @final
 class Connection:
-    """A connection to libvirt. Safe to share between threads."""
+    """A connection to libvirt. Safe to share between threads. Its repr shows the URI
+    given to ``connect`` and never calls libvirt."""
     @property
-    def uri(self) -> str: ...
+    def uri(self) -> str:
+        """The URI libvirt reports (a call to libvirt)."""
     def is_alive(self) -> bool: ...
     def reconnect(self) -> None: ...
     def pools(
