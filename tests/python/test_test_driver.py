@@ -174,3 +174,43 @@ def test_next_event_without_a_limit_waits_until_the_iterator_is_closed(test_conn
     events.close()
     waiter.join(timeout=5)
     assert not waiter.is_alive() and got == [None]
+
+
+ERROR_CLASSES = {
+    "InvalidSpec": kvmpool.InvalidSpecError, "NotFound": kvmpool.NotFoundError,
+    "AlreadyExists": kvmpool.AlreadyExistsError, "State": kvmpool.StateError,
+    "Busy": kvmpool.BusyError, "Unsupported": kvmpool.UnsupportedError,
+    "Connect": kvmpool.ConnectError, "Cancelled": kvmpool.CancelledError,
+    "Io": kvmpool.IoError, "Libvirt": kvmpool.LibvirtError,
+}
+
+
+@pytest.mark.parametrize("kind", sorted(ERROR_CLASSES))
+def test_exceptions_made_by_user_code_have_every_attribute(kind):
+    cls = ERROR_CLASSES[kind]
+    assert cls.kind == kind
+    e = cls("made by hand")
+    assert e.kind == kind
+    assert e.field is None and e.libvirt_code is None and e.libvirt_message is None
+    assert str(e) == "made by hand"
+    with pytest.raises(kvmpool.Error) as raised:
+        raise cls("x")
+    assert raised.value.kind == kind
+
+
+def test_exception_base_class_defaults():
+    e = kvmpool.Error("plain")
+    assert e.kind == "Libvirt"
+    assert e.field is None and e.libvirt_code is None and e.libvirt_message is None
+
+
+def test_raised_exceptions_keep_their_details_and_the_class_defaults_stay(test_conn):
+    with pytest.raises(kvmpool.NotFoundError) as nf:
+        test_conn.pool("nope")
+    assert nf.value.kind == "NotFound" and nf.value.libvirt_code == 49
+    assert nf.value.libvirt_message and nf.value.field is None
+    with pytest.raises(kvmpool.InvalidSpecError) as bad:
+        kvmpool.PoolSpec.dir("a/b", target="/x").validate()
+    assert bad.value.field == "name" and bad.value.libvirt_code is None
+    # the details were set on the instances only
+    assert kvmpool.NotFoundError.libvirt_code is None and kvmpool.InvalidSpecError.field is None

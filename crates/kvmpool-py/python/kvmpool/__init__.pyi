@@ -67,22 +67,36 @@ _Progress = Callable[[int, int], Optional[bool]]
 """Called with (done, total) bytes; raising (or returning False) cancels."""
 
 class Error(Exception):
-    """Base class of kvmpool's errors."""
+    """Base class of kvmpool's errors. The attributes are class-level defaults, so
+    every instance has them (also one made with ``kvmpool.NotFoundError("x")``):
+    ``kind`` is fixed per class (``"Libvirt"``, anything else, on this base class);
+    ``libvirt_code``, ``libvirt_message`` and ``field`` are None unless the failure
+    had them."""
     kind: _ErrorKindName
     libvirt_code: Optional[int]
     libvirt_message: Optional[str]
     field: Optional[str]
 
-class InvalidSpecError(Error, ValueError): ...
-class NotFoundError(Error, LookupError): ...
-class AlreadyExistsError(Error): ...
-class StateError(Error): ...
-class BusyError(Error): ...
-class UnsupportedError(Error): ...
-class ConnectError(Error): ...
-class CancelledError(Error): ...
-class IoError(Error, OSError): ...
-class LibvirtError(Error): ...
+class InvalidSpecError(Error, ValueError):
+    kind: Literal["InvalidSpec"]
+class NotFoundError(Error, LookupError):
+    kind: Literal["NotFound"]
+class AlreadyExistsError(Error):
+    kind: Literal["AlreadyExists"]
+class StateError(Error):
+    kind: Literal["State"]
+class BusyError(Error):
+    kind: Literal["Busy"]
+class UnsupportedError(Error):
+    kind: Literal["Unsupported"]
+class ConnectError(Error):
+    kind: Literal["Connect"]
+class CancelledError(Error):
+    kind: Literal["Cancelled"]
+class IoError(Error, OSError):
+    kind: Literal["Io"]
+class LibvirtError(Error):
+    kind: Literal["Libvirt"]
 
 def connect(uri: Optional[str] = None, *, read_only: bool = False) -> Connection:
     """Open a connection (libvirt's default URI when None)."""
