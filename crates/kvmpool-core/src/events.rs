@@ -23,12 +23,12 @@ use std::thread;
 use std::time::Duration;
 
 use uuid::Uuid;
-use virt::connect::Connect;
 use virt::sys;
 
 use crate::conn::Connection;
 use crate::error::{Error, ErrorKind, Result};
 use crate::libvirt;
+use crate::owned::Conn;
 use crate::pool::Pool;
 use crate::spec::names::string_enum;
 
@@ -273,7 +273,7 @@ const RESPAWN_AFTER_MS: c_int = 500;
 
 /// The private events connection and what is registered on it.
 struct EventLink {
-    conn: Connect,
+    conn: Conn,
     callback_ids: Vec<c_int>,
     // Owned here rather than handed to libvirt with a free function: drivers without
     // close-callback support (test:///) accept the registration, keep nothing and
@@ -410,7 +410,7 @@ impl EventLink {
     /// callbacks, each holding a weak reference to the hub.
     fn open(uri: Option<&str>, hub: &Arc<Hub>) -> Result<EventLink> {
         let conn =
-            Connect::open(uri).map_err(|e| libvirt::error(e).with_kind(ErrorKind::Connect))?;
+            Conn::open(uri, false).map_err(|e| libvirt::error(e).with_kind(ErrorKind::Connect))?;
         let mut link = EventLink {
             conn,
             callback_ids: Vec::new(),

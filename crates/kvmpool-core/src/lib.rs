@@ -32,6 +32,7 @@ pub mod image;
 mod inventory;
 mod libvirt;
 mod options;
+mod owned;
 mod pipe;
 mod pool;
 pub mod spec;

@@ -10,14 +10,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use virt::connect::Connect;
-use virt::storage_vol::StorageVol;
-use virt::stream::Stream;
 use virt::sys;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::libvirt;
 use crate::options::VolumeInfo;
+use crate::owned::{Conn, StreamObj, VolObj};
 use crate::pipe::{self, Chunk};
 use crate::pool::Pool;
 use crate::spec::{PoolType, VolumeSpec, VolumeType};
@@ -150,8 +148,8 @@ impl TransferReport {
 /// therefore gets a connection of its own, used by no other thread. The stream is
 /// declared first so that it is finished or aborted before its connection closes.
 struct VolStream {
-    stream: Option<Stream>,
-    link: Option<Connect>,
+    stream: Option<StreamObj>,
+    link: Option<Conn>,
 }
 
 enum Received {
@@ -164,7 +162,7 @@ impl VolStream {
     /// A stream on `vol`, started with `start` (virStorageVolUpload or Download).
     fn open(
         vol: &Volume,
-        start: impl FnOnce(&StorageVol, &Stream) -> Result<()>,
+        start: impl FnOnce(&VolObj, &StreamObj) -> Result<()>,
     ) -> Result<VolStream> {
         if !vol.connection().is_in_process() {
             let link = vol.connection().open_link()?;
@@ -172,7 +170,7 @@ impl VolStream {
                 .lookup_storage_vol_by_key(vol.key())
                 .map_err(libvirt::error)
                 .and_then(|v| {
-                    let stream = Stream::new(&link, 0).map_err(libvirt::error)?;
+                    let stream = link.new_stream(0).map_err(libvirt::error)?;
                     start(&v, &stream).map(|()| stream)
                 });
             return match on_link {
@@ -188,7 +186,7 @@ impl VolStream {
         // connection to a test:// file would be a second, separate host.
         let stream = vol
             .connection()
-            .run(|c, _| Stream::new(c, 0).map_err(libvirt::error))?;
+            .run(|c, _| c.new_stream(0).map_err(libvirt::error))?;
         vol.with(|v| start(v, &stream))?;
         Ok(VolStream {
             stream: Some(stream),
@@ -203,7 +201,7 @@ impl VolStream {
             .is_some_and(|l| !l.is_alive().unwrap_or(false))
     }
 
-    fn raw(&self) -> &Stream {
+    fn raw(&self) -> &StreamObj {
         self.stream.as_ref().expect("stream used after finish")
     }
 
@@ -270,7 +268,7 @@ impl VolStream {
 
     fn finish(&mut self) -> Result<()> {
         let stream = self.stream.take().expect("finish called once");
-        stream.finish().map_err(libvirt::error)
+        stream.finish()
     }
 }
 
