@@ -245,6 +245,85 @@ fn upload_and_download_keep_bytes() {
     assert_eq!(back, patch);
 }
 
+/// TransferOptions::progress's contract: the callback runs on the thread that called
+/// the transfer (the C API's `void *userdata` and Python rely on it), although every
+/// transfer moves its data through a worker thread.
+#[test]
+fn progress_runs_on_the_calling_thread() {
+    let Some(live) = live("progress_runs_on_the_calling_thread") else {
+        return;
+    };
+    let (pool, _cleanup, _) = dir_pool(&live, "thread");
+    let scratch = live.scratch("thread-files");
+    let src = scratch.path().join("data.img");
+    sparse_file(&src, 16 << 20, &[0, 1, 2, 5, 9, 15]);
+
+    /// Options whose progress records the thread of each call; and the records.
+    fn recording() -> (
+        TransferOptions,
+        std::sync::Arc<std::sync::Mutex<Vec<std::thread::ThreadId>>>,
+    ) {
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = seen.clone();
+        let opts = TransferOptions::default().progress(move |_, _| {
+            record.lock().unwrap().push(std::thread::current().id());
+            true
+        });
+        (opts, seen)
+    }
+    // Each transfer runs on a thread of its own, so that "the caller's thread" is
+    // not simply the test's.
+    let on_new_thread = |what: &str, transfer: &(dyn Fn(&TransferOptions) + Sync)| {
+        for sparse in [false, true] {
+            let (opts, seen) = recording();
+            let opts = opts.sparse(sparse);
+            let caller = std::thread::scope(|s| {
+                s.spawn(|| {
+                    transfer(&opts);
+                    std::thread::current().id()
+                })
+                .join()
+                .unwrap()
+            });
+            let seen = seen.lock().unwrap();
+            assert!(
+                seen.len() > 4,
+                "{what} (sparse {sparse}): {} calls",
+                seen.len()
+            );
+            assert!(
+                seen.iter().all(|id| *id == caller),
+                "{what} (sparse {sparse}): progress ran on another thread"
+            );
+        }
+    };
+
+    let vol = pool
+        .create_volume(&VolumeSpec::new("t.raw", Size::mib(16)))
+        .unwrap();
+    on_new_thread("upload_file", &|o| {
+        vol.upload_file(&src, o).unwrap();
+    });
+    on_new_thread("upload_reader", &|o| {
+        let data = std::fs::read(&src).unwrap();
+        vol.upload_reader(&data[..], data.len() as u64, o).unwrap();
+    });
+    on_new_thread("download_file", &|o| {
+        vol.download_file(scratch.path().join("out.img"), o)
+            .unwrap();
+    });
+    on_new_thread("download_writer", &|o| {
+        vol.download_writer(std::io::sink(), o).unwrap();
+    });
+    on_new_thread("create_volume_from_file", &|o| {
+        let name = unique("from-file");
+        let (v, _) = pool
+            .create_volume_from_file(&VolumeSpec::new(name.as_str(), Size::ZERO), &src, o)
+            .unwrap();
+        v.delete(DeleteMode::Normal).unwrap();
+    });
+}
+
 #[test]
 fn sparse_transfer_of_1gib_with_2mib_data() {
     let Some(live) = live("sparse_transfer_of_1gib_with_2mib_data") else {

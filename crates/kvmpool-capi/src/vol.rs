@@ -507,8 +507,10 @@ struct Progress {
 }
 
 // SAFETY: the core keeps the progress closure only for the duration of the transfer
-// call and runs it on the calling thread (see `kvmpool_progress_cb`); `userdata` is
-// never dereferenced by Rust, only handed back to the caller's callback.
+// call and runs it on the calling thread: the documented contract of
+// `kvmpool_core::TransferOptions::progress`, tested in tests/dir_pool.rs
+// (`progress_runs_on_the_calling_thread`). `userdata` is never dereferenced by Rust,
+// only handed back to the caller's callback.
 unsafe impl Send for Progress {}
 // SAFETY: as for `Send`: the closure is not shared with other threads.
 unsafe impl Sync for Progress {}

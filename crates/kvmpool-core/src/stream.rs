@@ -27,7 +27,9 @@ use crate::volume::Volume;
 /// number of round trips low.
 pub const CHUNK_BYTES: usize = 256 * 1024 - 24;
 
-/// A progress callback: `(done, total)` in bytes; return `false` to cancel.
+/// A progress callback: `(done, total)` in bytes; return `false` to cancel. Called on
+/// the thread that called the transfer, during the call only (see
+/// [`TransferOptions::progress`]).
 pub type ProgressFn = Arc<dyn Fn(u64, u64) -> bool + Send + Sync>;
 
 /// Cancels a transfer from another thread.
@@ -60,7 +62,8 @@ pub struct TransferOptions {
     pub offset: u64,
     /// Bytes to transfer; `None` for the rest of the file (upload) or volume (download).
     pub length: Option<u64>,
-    /// Called after every chunk with bytes done and total.
+    /// Called after every chunk with bytes done and total; see
+    /// [`TransferOptions::progress`] for the thread it runs on.
     pub progress: Option<ProgressFn>,
     /// Cancels the transfer when set.
     pub cancel: Option<CancelToken>,
@@ -98,6 +101,13 @@ impl TransferOptions {
     }
 
     /// Report progress; the callback returns `false` to cancel.
+    ///
+    /// Contract: the callback is called on the thread that called the transfer
+    /// (`upload_file`, `upload_reader`, `download_file`, `download_writer`,
+    /// `Pool::create_volume_from_file`), and only while that call runs; never on a
+    /// worker thread of the transfer. Front ends rely on this: the C API passes a C
+    /// callback and its `void *userdata` (not thread-safe in general) through it, and
+    /// Python calls back into the interpreter from it.
     pub fn progress(mut self, f: impl Fn(u64, u64) -> bool + Send + Sync + 'static) -> Self {
         self.progress = Some(Arc::new(f));
         self
