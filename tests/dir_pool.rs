@@ -489,6 +489,62 @@ fn cancelled_transfers_leave_nothing_behind() {
     assert!(e.to_string().contains("partly written"), "{e}");
 }
 
+/// TransferOptions::interrupt (what Python's Ctrl-C goes through): asked on the
+/// calling thread while the transfer runs, and `true` stops it as a cancellation does.
+#[test]
+fn interrupted_transfers_stop_and_clean_up() {
+    let Some(live) = live("interrupted_transfers_stop_and_clean_up") else {
+        return;
+    };
+    let (pool, _cleanup, _) = dir_pool(&live, "interrupt");
+    let scratch = live.scratch("interrupt-files");
+    let work = scratch.path();
+    let src = work.join("data.img");
+    sparse_file(&src, 32 << 20, &(0..32).collect::<Vec<_>>());
+
+    // Interrupts on the third check, from the thread that called.
+    let third_check = || {
+        let caller = std::thread::current().id();
+        let checks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = checks.clone();
+        let options = TransferOptions::default().interrupt(move || {
+            assert_eq!(std::thread::current().id(), caller);
+            // slow enough that the next check is due after the next chunk
+            std::thread::sleep(INTERRUPT_EVERY);
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 2
+        });
+        (options, checks)
+    };
+
+    let (options, checks) = third_check();
+    let e = pool
+        .create_volume_from_file(&VolumeSpec::new("new.raw", Size::ZERO), &src, &options)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Cancelled, "{e}");
+    assert!(e.to_string().contains("interrupted"), "{e}");
+    assert!(e.to_string().contains("removed again"), "{e}");
+    assert_eq!(checks.load(std::sync::atomic::Ordering::SeqCst), 3);
+    assert!(pool.find_volume("new.raw").unwrap().is_none());
+
+    let vol = pool
+        .create_volume(&VolumeSpec::new("v.raw", Size::mib(32)))
+        .unwrap();
+    vol.upload_file(&src, &TransferOptions::default()).unwrap();
+    let dest = work.join("existing.txt");
+    std::fs::write(&dest, b"keep me").unwrap();
+    let (options, _) = third_check();
+    assert_eq!(
+        vol.download_file(&dest, &options).unwrap_err().kind(),
+        ErrorKind::Cancelled
+    );
+    assert_eq!(std::fs::read(&dest).unwrap(), b"keep me");
+
+    // a check that never interrupts changes nothing
+    let options = TransferOptions::default().interrupt(|| false);
+    let report = vol.download_file(work.join("whole.img"), &options).unwrap();
+    assert_eq!(report.total(), 32 << 20);
+}
+
 #[test]
 fn edit_keeps_unknown_xml_and_uuid() {
     let Some(live) = live("edit_keeps_unknown_xml_and_uuid") else {

@@ -53,7 +53,10 @@ pub use options::{
 };
 pub use pool::Pool;
 pub use spec::*;
-pub use stream::{CancelToken, ProgressFn, TransferOptions, TransferReport, CHUNK_BYTES};
+pub use stream::{
+    CancelToken, InterruptFn, ProgressFn, TransferOptions, TransferReport, CHUNK_BYTES,
+    INTERRUPT_EVERY,
+};
 pub use units::Size;
 pub use uuid::Uuid;
 pub use volume::Volume;

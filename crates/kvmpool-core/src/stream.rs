@@ -2,6 +2,7 @@
 //! sparse transfers (holes stay holes, found with `SEEK_DATA`/`SEEK_HOLE` and sent as
 //! libvirt stream holes), progress reports and cancellation.
 
+use std::cell::Cell;
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{ErrorKind as IoKind, Read, Write};
@@ -9,6 +10,7 @@ use std::os::unix::fs::{FileExt, FileTypeExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use virt::sys;
 
@@ -31,6 +33,14 @@ pub const CHUNK_BYTES: usize = 256 * 1024 - 24;
 /// the thread that called the transfer, during the call only (see
 /// [`TransferOptions::progress`]).
 pub type ProgressFn = Arc<dyn Fn(u64, u64) -> bool + Send + Sync>;
+
+/// An interruption check: return `true` to cancel the transfer. Called on the thread
+/// that called the transfer (see [`TransferOptions::interrupt`]).
+pub type InterruptFn = Arc<dyn Fn() -> bool + Send + Sync>;
+
+/// How often a transfer asks its [`TransferOptions::interrupt`] check, at most: the
+/// first chunk that ends this long after the last check asks again.
+pub const INTERRUPT_EVERY: Duration = Duration::from_millis(100);
 
 /// Cancels a transfer from another thread.
 #[derive(Debug, Clone, Default)]
@@ -67,6 +77,8 @@ pub struct TransferOptions {
     pub progress: Option<ProgressFn>,
     /// Cancels the transfer when set.
     pub cancel: Option<CancelToken>,
+    /// Asked whether to stop; see [`TransferOptions::interrupt`].
+    pub interrupt: Option<InterruptFn>,
 }
 
 impl fmt::Debug for TransferOptions {
@@ -77,6 +89,7 @@ impl fmt::Debug for TransferOptions {
             .field("length", &self.length)
             .field("progress", &self.progress.is_some())
             .field("cancel", &self.cancel)
+            .field("interrupt", &self.interrupt.is_some())
             .finish()
     }
 }
@@ -119,17 +132,79 @@ impl TransferOptions {
         self
     }
 
+    /// Ask `check` whether to stop, on the thread that called the transfer: once
+    /// before the first byte moves and then between chunks, at most every
+    /// [`INTERRUPT_EVERY`] (so a check may take a lock or a GIL); as long as data
+    /// moves, that is at least every [`INTERRUPT_EVERY`] plus one chunk's time. When it
+    /// returns `true` the transfer stops as a cancelled one does: the stream is
+    /// aborted, `Pool::create_volume_from_file` removes its volume, a download leaves
+    /// the destination as it was, and the call returns [`ErrorKind::Cancelled`].
+    ///
+    /// For checks that are not progress: Python's wrapper checks for signals here, so
+    /// that Ctrl-C stops a transfer that has no progress callback.
+    pub fn interrupt(mut self, check: impl Fn() -> bool + Send + Sync + 'static) -> Self {
+        self.interrupt = Some(Arc::new(check));
+        self
+    }
+}
+
+/// One transfer's calls of its options' callbacks, all on the calling thread: progress
+/// and the cancel token after every chunk, the interrupt check when it is due.
+struct Ticker<'o> {
+    options: &'o TransferOptions,
+    last_interrupt_check: Cell<Option<Instant>>,
+}
+
+impl<'o> Ticker<'o> {
+    fn new(options: &'o TransferOptions) -> Self {
+        Ticker {
+            options,
+            last_interrupt_check: Cell::new(None),
+        }
+    }
+
     /// Report progress; `Err` (cancelled) when the caller asked to stop.
     fn tick(&self, done: u64, total: u64) -> Result<()> {
-        let keep_going = self.progress.as_ref().is_none_or(|p| p(done, total));
-        let cancelled = self.cancel.as_ref().is_some_and(CancelToken::is_cancelled);
+        let keep_going = self
+            .options
+            .progress
+            .as_ref()
+            .is_none_or(|p| p(done, total));
+        let cancelled = self
+            .options
+            .cancel
+            .as_ref()
+            .is_some_and(CancelToken::is_cancelled);
         if !keep_going || cancelled {
             return Err(Error::new(
                 ErrorKind::Cancelled,
                 format!("transfer cancelled after {done} of {total} bytes"),
             ));
         }
+        if self.interrupted() {
+            return Err(Error::new(
+                ErrorKind::Cancelled,
+                format!("transfer interrupted after {done} of {total} bytes"),
+            ));
+        }
         Ok(())
+    }
+
+    /// The interrupt check's answer when one is due, else `false`.
+    fn interrupted(&self) -> bool {
+        let Some(check) = &self.options.interrupt else {
+            return false;
+        };
+        let now = Instant::now();
+        if self
+            .last_interrupt_check
+            .get()
+            .is_some_and(|last| now.duration_since(last) < INTERRUPT_EVERY)
+        {
+            return false;
+        }
+        self.last_interrupt_check.set(Some(now));
+        check()
     }
 }
 
@@ -374,8 +449,8 @@ impl Volume {
             tail_hole: tail,
             holes,
         };
-        self.send(total + tail, holes, options, |stream, done| {
-            upload_from_file(&file, stream, &plan, options, done)
+        self.send(total + tail, holes, options, |stream, ticker, done| {
+            upload_from_file(&file, stream, &plan, ticker, done)
         })
     }
 
@@ -391,7 +466,7 @@ impl Volume {
             sparse: false,
             ..options.clone()
         };
-        self.send(length, false, &plain, |stream, done| {
+        self.send(length, false, &plain, |stream, ticker, done| {
             let mut buf = vec![0u8; CHUNK_BYTES];
             while done.data_bytes < length {
                 let want = (length - done.data_bytes).min(buf.len() as u64) as usize;
@@ -407,7 +482,7 @@ impl Volume {
                 }
                 stream.send_all(&buf[..n])?;
                 done.data_bytes += n as u64;
-                plain.tick(done.total(), length)?;
+                ticker.tick(done.total(), length)?;
             }
             Ok(())
         })
@@ -498,16 +573,17 @@ impl Volume {
         total: u64,
         holes: bool,
         options: &TransferOptions,
-        body: impl FnOnce(&VolStream, &mut TransferReport) -> Result<()>,
+        body: impl FnOnce(&VolStream, &Ticker<'_>, &mut TransferReport) -> Result<()>,
     ) -> Result<TransferReport> {
-        options.tick(0, total)?;
+        let ticker = Ticker::new(options);
+        ticker.tick(0, total)?;
         let flags = upload_flags(holes);
         let mut stream = VolStream::open(self, |v, s| {
             v.upload(s, options.offset, total, flags)
                 .map_err(libvirt::error)
         })?;
         let mut done = TransferReport::default();
-        let outcome = body(&stream, &mut done)
+        let outcome = body(&stream, &ticker, &mut done)
             .and_then(|()| stream.finish())
             .and_then(|()| self.check_kept(options.offset + total, done.total()));
         outcome.map(|()| done).map_err(|e| {
@@ -577,7 +653,8 @@ impl Volume {
         let capacity = self.info()?.capacity.as_bytes();
         let available = capacity.saturating_sub(options.offset);
         let total = options.length.map_or(available, |l| l.min(available));
-        options.tick(0, total)?;
+        let ticker = Ticker::new(options);
+        ticker.tick(0, total)?;
         let flags = download_flags(options.sparse);
         let mut stream = VolStream::open(self, |v, s| {
             v.download(s, options.offset, total, flags)
@@ -589,7 +666,7 @@ impl Volume {
             std::thread::scope(|scope| {
                 let sink = &mut *sink;
                 let writer = scope.spawn(move || write_chunks(&drain, sink));
-                let received = receive_chunks(&stream, &feed, options, total, &mut done);
+                let received = receive_chunks(&stream, &feed, &ticker, total, &mut done);
                 drop(feed);
                 received.and(join(writer))
             })?;
@@ -653,14 +730,15 @@ fn upload_from_file(
     file: &File,
     stream: &VolStream,
     plan: &SendPlan,
-    options: &TransferOptions,
+    ticker: &Ticker<'_>,
     done: &mut TransferReport,
 ) -> Result<()> {
     let (feed, drain) = pipe::queue(CHUNK_BYTES);
     let total = plan.file_bytes + plan.tail_hole;
+    let sparse = ticker.options.sparse;
     std::thread::scope(|scope| {
-        let reader = scope.spawn(move || read_chunks(file, plan.file_bytes, options.sparse, &feed));
-        let sent = send_chunks(stream, &drain, total, plan.holes, options, done);
+        let reader = scope.spawn(move || read_chunks(file, plan.file_bytes, sparse, &feed));
+        let sent = send_chunks(stream, &drain, total, plan.holes, ticker, done);
         // A reader blocked on a full queue sees it close and stops.
         drop(drain);
         sent.and(join(reader))
@@ -718,7 +796,7 @@ fn send_chunks(
     drain: &pipe::Drain,
     total: u64,
     holes: bool,
-    options: &TransferOptions,
+    ticker: &Ticker<'_>,
     done: &mut TransferReport,
 ) -> Result<()> {
     while let Some(chunk) = drain.next() {
@@ -727,14 +805,14 @@ fn send_chunks(
                 stream.send_hole(len)?;
                 done.hole_bytes += len;
             }
-            Chunk::Hole { len, .. } => send_zeros(stream, len, total, options, done)?,
+            Chunk::Hole { len, .. } => send_zeros(stream, len, total, ticker, done)?,
             Chunk::Data { buf, len, .. } => {
                 stream.send_all(&buf[..len])?;
                 done.data_bytes += len as u64;
                 drain.recycle(buf);
             }
         }
-        options.tick(done.total(), total)?;
+        ticker.tick(done.total(), total)?;
     }
     Ok(())
 }
@@ -744,7 +822,7 @@ fn send_zeros(
     stream: &VolStream,
     len: u64,
     total: u64,
-    options: &TransferOptions,
+    ticker: &Ticker<'_>,
     done: &mut TransferReport,
 ) -> Result<()> {
     static ZEROS: [u8; CHUNK_BYTES] = [0; CHUNK_BYTES];
@@ -754,7 +832,7 @@ fn send_zeros(
         stream.send_all(&ZEROS[..n])?;
         done.data_bytes += n as u64;
         left -= n as u64;
-        options.tick(done.total(), total)?;
+        ticker.tick(done.total(), total)?;
     }
     Ok(())
 }
@@ -762,14 +840,14 @@ fn send_zeros(
 fn receive_chunks(
     stream: &VolStream,
     feed: &pipe::Feed,
-    options: &TransferOptions,
+    ticker: &Ticker<'_>,
     total: u64,
     done: &mut TransferReport,
 ) -> Result<()> {
     loop {
         let mut buf = feed.buffer();
         let at = done.total();
-        let chunk = match stream.recv(&mut buf, options.sparse)? {
+        let chunk = match stream.recv(&mut buf, ticker.options.sparse)? {
             Received::End => return Ok(()),
             Received::Data(n) => {
                 done.data_bytes += n as u64;
@@ -784,7 +862,7 @@ fn receive_chunks(
             // The writer stopped: its error is reported by the caller.
             return Ok(());
         }
-        options.tick(done.total(), total)?;
+        ticker.tick(done.total(), total)?;
     }
 }
 
@@ -991,5 +1069,77 @@ impl Drop for TempFile {
         if !self.committed {
             let _ = std::fs::remove_file(&self.path);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::thread::sleep;
+
+    fn counting(answer: bool) -> (TransferOptions, Arc<AtomicUsize>) {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let seen = calls.clone();
+        let options = TransferOptions::default().interrupt(move || {
+            seen.fetch_add(1, Ordering::SeqCst);
+            answer
+        });
+        (options, calls)
+    }
+
+    #[test]
+    fn the_interrupt_check_is_asked_first_then_at_most_every_interval() {
+        let (options, calls) = counting(false);
+        let ticker = Ticker::new(&options);
+        ticker.tick(0, 100).unwrap();
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            1,
+            "asked before any byte moves"
+        );
+        for done in 1..50 {
+            ticker.tick(done, 100).unwrap();
+        }
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            1,
+            "not again within the interval"
+        );
+        sleep(INTERRUPT_EVERY);
+        ticker.tick(50, 100).unwrap();
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            2,
+            "again once the interval passed"
+        );
+    }
+
+    #[test]
+    fn an_interrupt_cancels() {
+        let (options, calls) = counting(true);
+        let e = Ticker::new(&options).tick(7, 100).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Cancelled);
+        assert!(
+            e.to_string().contains("interrupted after 7 of 100 bytes"),
+            "{e}"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // without a check, nothing is interrupted
+        Ticker::new(&TransferOptions::default())
+            .tick(7, 100)
+            .unwrap();
+    }
+
+    #[test]
+    fn progress_and_the_token_still_cancel_between_interrupt_checks() {
+        let (options, _) = counting(false);
+        let token = CancelToken::new();
+        let options = options.cancel_token(token.clone());
+        let ticker = Ticker::new(&options);
+        ticker.tick(0, 10).unwrap();
+        token.cancel();
+        let e = ticker.tick(1, 10).unwrap_err();
+        assert!(e.to_string().contains("cancelled after 1 of 10"), "{e}");
     }
 }

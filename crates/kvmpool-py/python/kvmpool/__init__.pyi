@@ -337,11 +337,15 @@ class Volume:
     def upload(
         self, path: _PathArg, *, sparse: bool = False, offset: int = 0,
         length: Optional[int] = None, progress: Optional[_Progress] = None,
-    ) -> TransferReport: ...
+    ) -> TransferReport:
+        """``vol-upload``. Ctrl-C (or any signal handler that raises) cancels it, with
+        or without ``progress``, and the exception propagates."""
     def download(
         self, path: _PathArg, *, sparse: bool = False, offset: int = 0,
         length: Optional[int] = None, progress: Optional[_Progress] = None,
-    ) -> TransferReport: ...
+    ) -> TransferReport:
+        """``vol-download``; the file is replaced only when complete. Ctrl-C cancels it
+        as in ``upload``."""
 
 @final
 class Pool:
@@ -381,7 +385,9 @@ class Pool:
     def create_volume_from_file(
         self, spec: VolumeSpec, path: _PathArg, *, sparse: bool = False,
         progress: Optional[_Progress] = None,
-    ) -> tuple[Volume, TransferReport]: ...
+    ) -> tuple[Volume, TransferReport]:
+        """Create a volume and upload the file into it; removed again if anything
+        fails, also when Ctrl-C (KeyboardInterrupt, raised afterwards) stops it."""
 
 @final
 class EnsureReport:
