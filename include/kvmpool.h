@@ -16,10 +16,17 @@
  *   read during the call only and never kept.
  * - Ownership: handles returned through `T **out` belong to the caller, who frees each
  *   exactly once with its kvmpool_<type>_free (every _free accepts NULL). Strings
- *   returned through `char **out` are freed with kvmpool_string_free; lists with the
- *   list's own _free function. Handles keep what they need alive: a pool or volume
- *   handle stays usable after its connection handle is freed, and handles may be freed
- *   in any order.
+ *   returned through `char **out` are freed with kvmpool_string_free. Lists are
+ *   opaque handles too (kvmpool_strings, kvmpool_pools, kvmpool_vols,
+ *   kvmpool_pool_sources): kvmpool_<list>_len() gives the number of items,
+ *   kvmpool_<list>_get(list, i) lends item i (NULL past the end) until the list is
+ *   freed with kvmpool_<list>_free(); an item is never freed by itself. Handles keep
+ *   what they need alive: a pool or volume handle stays usable after its connection
+ *   handle is freed, and handles may be freed in any order.
+ * - Input structs (kvmpool_inventory_options, kvmpool_ensure_options) hold integers
+ *   only: flags are bits of a uint32_t, and the library checks every value (unknown
+ *   bits give KVMPOOL_ERR_INVALID_SPEC), so no bit pattern is undefined behaviour.
+ *   Start from their _default() function.
  * - Threads: kvmpool_conn, kvmpool_pool and kvmpool_vol handles are thread-safe: any
  *   number of threads may call functions on the same handle at once (libvirt serves
  *   one connection's requests in parallel). A spec handle (kvmpool_pool_spec,
@@ -32,6 +39,19 @@
  *   until kvmpool_subscription_free() returns (see kvmpool_pool_event_cb).
  * - Panics: no Rust panic crosses into C; an internal bug surfaces as
  *   KVMPOOL_ERR_PANIC, and the host process is never aborted by kvmpool.
+ * - ABI: until 1.0 the ABI may change; programs are rebuilt against the header of the
+ *   library they link. Changes so far:
+ *   - Lists: the functions that wrote an array and its count (`T ***out, size_t
+ *     *count_out`) write one list handle (kvmpool_pool_list, kvmpool_pool_list_by_type,
+ *     kvmpool_vol_list, kvmpool_vol_list_names, kvmpool_conn_find_pool_sources,
+ *     kvmpool_pool_source_devices, kvmpool_pool_caps_types,
+ *     kvmpool_pool_caps_pool_formats, kvmpool_pool_caps_volume_formats), and the
+ *     _list_free(array, count) functions are gone: a free no longer trusts a count
+ *     from the caller.
+ *   - kvmpool_inventory_options and kvmpool_ensure_options: their bool members are
+ *     bits of a `flags` member (KVMPOOL_INVENTORY_VOLUMES, KVMPOOL_INVENTORY_FORMATS;
+ *     KVMPOOL_ENSURE_BUILD, KVMPOOL_ENSURE_START): a bool read from memory C did not
+ *     set to 0 or 1 is undefined behaviour in Rust, a checked integer is not.
  */
 
 #ifndef KVMPOOL_H
@@ -56,6 +76,18 @@
  * SONAME of the library a program loads.
  */
 #define KVMPOOL_ABI_VERSION 1
+
+/**
+ * kvmpool_inventory_options flag: list the volumes of the running pools (otherwise
+ * pools only).
+ */
+#define KVMPOOL_INVENTORY_VOLUMES 1
+
+/**
+ * kvmpool_inventory_options flag: read each volume's format from its XML (one more
+ * round trip per volume); the "format" member is null without it.
+ */
+#define KVMPOOL_INVENTORY_FORMATS (1 << 1)
 
 /**
  * kvmpool_import_options.flags: replace a volume of the same name (without it the
@@ -161,6 +193,17 @@
  * kvmpool_pool_ensure() change: autostart was switched (on or off, as asked).
  */
 #define KVMPOOL_ENSURED_AUTOSTART 16
+
+/**
+ * kvmpool_ensure_options flag: build the pool (with `build_mode`) when the call
+ * defines or redefines it.
+ */
+#define KVMPOOL_ENSURE_BUILD 1
+
+/**
+ * kvmpool_ensure_options flag: start the pool if it is not running.
+ */
+#define KVMPOOL_ENSURE_START (1 << 1)
 
 /**
  * Version of this header, as numbers and as a string (compare with kvmpool_version()
@@ -403,10 +446,17 @@ typedef struct kvmpool_pool_caps kvmpool_pool_caps;
  * A pool source that libvirt found (the `<source>` part of a pool definition): made
  * by kvmpool_conn_find_pool_sources(), read with the kvmpool_pool_source_*()
  * accessors, turned into a spec with kvmpool_pool_source_to_spec(). Immutable, so
- * any number of threads may read it at once. Freed with the list it came in
- * (kvmpool_pool_source_list_free()).
+ * any number of threads may read it at once. Belongs to the list it came in
+ * (kvmpool_pool_sources_get()) and is freed with it.
  */
 typedef struct kvmpool_pool_source kvmpool_pool_source;
+
+/**
+ * A list of pool sources (kvmpool_conn_find_pool_sources()): read with
+ * kvmpool_pool_sources_len() and kvmpool_pool_sources_get(), freed with
+ * kvmpool_pool_sources_free(). Immutable: any number of threads may read it at once.
+ */
+typedef struct kvmpool_pool_sources kvmpool_pool_sources;
 
 /**
  * A storage pool definition (what `virsh pool-define-as` takes, or a `<pool>` XML
@@ -416,6 +466,20 @@ typedef struct kvmpool_pool_source kvmpool_pool_source;
  * kvmpool_pool_spec_free(). Defining or creating a pool validates it as a whole.
  */
 typedef struct kvmpool_pool_spec kvmpool_pool_spec;
+
+/**
+ * A list of pool handles (kvmpool_pool_list()): read with kvmpool_pools_len() and
+ * kvmpool_pools_get(), freed with kvmpool_pools_free(). The list may be read from
+ * any number of threads at once, and its pools used as any pool handle is.
+ */
+typedef struct kvmpool_pools kvmpool_pools;
+
+/**
+ * A list of strings made by kvmpool (volume names, device paths, pool types,
+ * formats): read with kvmpool_strings_len() and kvmpool_strings_get(), freed with
+ * kvmpool_strings_free(). Immutable: any number of threads may read it at once.
+ */
+typedef struct kvmpool_strings kvmpool_strings;
 
 /**
  * An event subscription: while it lives, its callback receives events. Free it
@@ -437,18 +501,24 @@ typedef struct kvmpool_vol kvmpool_vol;
 typedef struct kvmpool_vol_spec kvmpool_vol_spec;
 
 /**
- * What kvmpool_conn_inventory_json_with_options() collects.
+ * A list of volume handles (kvmpool_vol_list()): read with kvmpool_vols_len() and
+ * kvmpool_vols_get(), freed with kvmpool_vols_free(). The list may be read from any
+ * number of threads at once, and its volumes used as any volume handle is.
+ */
+typedef struct kvmpool_vols kvmpool_vols;
+
+/**
+ * What kvmpool_conn_inventory_json_with_options() collects. Start from
+ * kvmpool_inventory_options_default(). Integers only (no `bool` members), so memory
+ * the caller did not set is still a value the library checks, never undefined
+ * behaviour.
  */
 typedef struct {
     /**
-     * List the volumes of the running pools (otherwise pools only).
+     * KVMPOOL_INVENTORY_* bits; any other bit gives KVMPOOL_ERR_INVALID_SPEC (field
+     * "options.flags").
      */
-    bool volumes;
-    /**
-     * Read each volume's format from its XML: one more round trip per volume; the
-     * "format" member is null without it.
-     */
-    bool formats;
+    uint32_t flags;
     /**
      * Threads for the per-volume calls (0: the default; at most 64 are used).
      */
@@ -559,23 +629,24 @@ typedef struct {
 } kvmpool_export_options;
 
 /**
- * What kvmpool_pool_ensure() should make true.
+ * What kvmpool_pool_ensure() should make true. Start from
+ * kvmpool_ensure_options_default(). Integers only (no `bool` members), so memory the
+ * caller did not set is still a value the library checks, never undefined behaviour.
  */
 typedef struct {
     /**
-     * Build the pool (with `build_mode`) when this call defines or redefines it.
+     * KVMPOOL_ENSURE_* bits; any other bit gives KVMPOOL_ERR_INVALID_SPEC (field
+     * "options.flags").
      */
-    bool build;
+    uint32_t flags;
     /**
-     * KVMPOOL_BUILD_NORMAL, KVMPOOL_BUILD_OVERWRITE or KVMPOOL_BUILD_NO_OVERWRITE.
+     * KVMPOOL_BUILD_NORMAL, KVMPOOL_BUILD_OVERWRITE or KVMPOOL_BUILD_NO_OVERWRITE
+     * (read only with KVMPOOL_ENSURE_BUILD).
      */
     uint32_t build_mode;
     /**
-     * Start the pool if it is not running.
-     */
-    bool start;
-    /**
-     * Autostart: 1 on, 0 off, -1 leave as it is.
+     * Autostart: 1 on, 0 off, -1 leave as it is; anything else gives
+     * KVMPOOL_ERR_INVALID_SPEC (field "options.autostart").
      */
     int32_t autostart;
 } kvmpool_ensure_options;
@@ -680,8 +751,8 @@ kvmpool_status kvmpool_conn_reconnect(const kvmpool_conn *conn);
 kvmpool_status kvmpool_conn_inventory_json(const kvmpool_conn *conn, bool volumes, char **json_out);
 
 /**
- * The defaults of kvmpool_conn_inventory_json_with_options(): volumes, no formats,
- * 8 threads. Thread-safe.
+ * The defaults of kvmpool_conn_inventory_json_with_options(): volumes
+ * (KVMPOOL_INVENTORY_VOLUMES), no formats, 8 threads. Thread-safe.
  */
 kvmpool_inventory_options kvmpool_inventory_options_default(void);
 
@@ -704,13 +775,6 @@ kvmpool_status kvmpool_conn_inventory_json_with_options(const kvmpool_conn *conn
 void kvmpool_string_free(char *s);
 
 /**
- * Free a list of strings returned by kvmpool together with its `count` (as written
- * by the call that made it): the strings and the array. NULL is ignored.
- * Any thread may free it, once, after every other call using it has returned.
- */
-void kvmpool_string_list_free(char **strings, size_t count);
-
-/**
  * Parse a size with libvirt's unit rules: "10G" and "10GiB" are 10 * 2^30 bytes,
  * "10GB" is 10 * 10^9, "512M", "1.5T", "4096" (bytes). On success writes the number
  * of bytes to `*bytes_out`; fails with KVMPOOL_ERR_INVALID_SPEC for text that is no
@@ -731,25 +795,16 @@ kvmpool_status kvmpool_size_parse(const char *text, uint64_t *bytes_out);
  * KVMPOOL_ERR_LIBVIRT; a type that needs a host searched without one gives
  * KVMPOOL_ERR_INVALID_SPEC.
  *
- * On success writes an array of `*count_out` new source handles to `*sources_out`
- * (NULL when the count is 0); free the array and every handle in it with one call to
- * kvmpool_pool_source_list_free(sources, count). Thread-safe.
+ * On success writes a new list of the sources to `*sources_out` (possibly empty):
+ * read it with kvmpool_pool_sources_len() and kvmpool_pool_sources_get(), free it
+ * with kvmpool_pool_sources_free(). Thread-safe.
  */
 kvmpool_status kvmpool_conn_find_pool_sources(const kvmpool_conn *conn,
                                               const char *pool_type,
                                               const char *host,
                                               uint16_t port,
                                               const char *initiator,
-                                              kvmpool_pool_source ***sources_out,
-                                              size_t *count_out);
-
-/**
- * Free a list from kvmpool_conn_find_pool_sources(): every source in it and the
- * array. `count` is the count the list came with. NULL is ignored. Specs made from
- * the sources are not affected.
- * Any thread may free it, once, after every other call using it has returned.
- */
-void kvmpool_pool_source_list_free(kvmpool_pool_source **sources, size_t count);
+                                              kvmpool_pool_sources **sources_out);
 
 /**
  * The pool type the source was found for, as libvirt spells it. On success writes a
@@ -769,13 +824,12 @@ kvmpool_status kvmpool_pool_source_host(const kvmpool_pool_source *source,
 
 /**
  * The source's devices: the physical volumes of a volume group, the device of a
- * file system or disk, the target IQN of an iSCSI source. On success writes an array
- * of `*count_out` new strings to `*devices_out` (NULL when the count is 0); free it
- * with kvmpool_string_list_free(devices, count). Thread-safe.
+ * file system or disk, the target IQN of an iSCSI source. On success writes a new
+ * string list to `*devices_out` (possibly empty; free it with
+ * kvmpool_strings_free()). Thread-safe.
  */
 kvmpool_status kvmpool_pool_source_devices(const kvmpool_pool_source *source,
-                                           char ***devices_out,
-                                           size_t *count_out);
+                                           kvmpool_strings **devices_out);
 
 /**
  * The exported directory (netfs) or the directory in a gluster volume. On success
@@ -850,13 +904,10 @@ void kvmpool_pool_caps_free(kvmpool_pool_caps *caps);
 
 /**
  * The pool types the daemon lists, as libvirt spells them (supported or not), in
- * the daemon's order. On success writes an array of `*count_out` new strings to
- * `*types_out` (NULL when the count is 0); free it with
- * kvmpool_string_list_free(types, count). Thread-safe.
+ * the daemon's order. On success writes a new string list to `*types_out` (free it
+ * with kvmpool_strings_free()). Thread-safe.
  */
-kvmpool_status kvmpool_pool_caps_types(const kvmpool_pool_caps *caps,
-                                       char ***types_out,
-                                       size_t *count_out);
+kvmpool_status kvmpool_pool_caps_types(const kvmpool_pool_caps *caps, kvmpool_strings **types_out);
 
 /**
  * Whether the daemon has a backend for pool type `pool_type` ("dir",
@@ -871,28 +922,24 @@ kvmpool_status kvmpool_pool_caps_supported(const kvmpool_pool_caps *caps,
 /**
  * The source formats pool type `pool_type` accepts (for
  * kvmpool_pool_spec_set_format(): file systems of fs, protocols of netfs, partition
- * tables of disk, "lvm2" of logical). On success writes an array of `*count_out` new
- * strings to `*formats_out` (NULL when the count is 0: the type has no source
- * format, or the daemon does not list it); free it with
- * kvmpool_string_list_free(formats, count). Thread-safe.
+ * tables of disk, "lvm2" of logical). On success writes a new string list to
+ * `*formats_out` (empty when the type has no source format, or the daemon does not
+ * list it); free it with kvmpool_strings_free(). Thread-safe.
  */
 kvmpool_status kvmpool_pool_caps_pool_formats(const kvmpool_pool_caps *caps,
                                               const char *pool_type,
-                                              char ***formats_out,
-                                              size_t *count_out);
+                                              kvmpool_strings **formats_out);
 
 /**
  * The volume formats pool type `pool_type` accepts (for
  * kvmpool_vol_spec_set_format(): "raw", "qcow2", ... for file pools, partition types
- * for disk pools). On success writes an array of `*count_out` new strings to
- * `*formats_out` (NULL when the count is 0: the type takes no volume format, or the
- * daemon does not list it); free it with kvmpool_string_list_free(formats, count).
- * Thread-safe.
+ * for disk pools). On success writes a new string list to `*formats_out` (empty
+ * when the type takes no volume format, or the daemon does not list it); free it
+ * with kvmpool_strings_free(). Thread-safe.
  */
 kvmpool_status kvmpool_pool_caps_volume_formats(const kvmpool_pool_caps *caps,
                                                 const char *pool_type,
-                                                char ***formats_out,
-                                                size_t *count_out);
+                                                kvmpool_strings **formats_out);
 
 /**
  * The source format pool type `pool_type` uses when none is given. On success
@@ -992,6 +1039,87 @@ kvmpool_status kvmpool_vol_export(const kvmpool_vol *vol,
                                   kvmpool_progress_cb progress,
                                   void *userdata,
                                   char **checksum_out);
+
+/**
+ * The number of strings in `list`; 0 for NULL. Thread-safe.
+ */
+size_t kvmpool_strings_len(const kvmpool_strings *list);
+
+/**
+ * String `index` of `list` (0 to kvmpool_strings_len() - 1), NUL-terminated; NULL
+ * when `index` is past the end or `list` is NULL. The string belongs to the list:
+ * valid until kvmpool_strings_free(list), not to be freed by itself (copy it to keep
+ * it). Thread-safe.
+ */
+const char *kvmpool_strings_get(const kvmpool_strings *list, size_t index);
+
+/**
+ * Free a string list and its strings. NULL is ignored. Any thread may free it, once,
+ * after every other call using it (or one of its strings) has returned.
+ */
+void kvmpool_strings_free(kvmpool_strings *list);
+
+/**
+ * The number of pools in `list`; 0 for NULL. Thread-safe.
+ */
+size_t kvmpool_pools_len(const kvmpool_pools *list);
+
+/**
+ * Pool `index` of `list` (0 to kvmpool_pools_len() - 1); NULL when `index` is past
+ * the end or `list` is NULL. The handle belongs to the list: use it with any
+ * kvmpool_pool_*() function that takes a `const kvmpool_pool *` until
+ * kvmpool_pools_free(list), but do not free it by itself. To keep a pool beyond the
+ * list, look it up again (kvmpool_pool_lookup_by_uuid()). Thread-safe.
+ */
+const kvmpool_pool *kvmpool_pools_get(const kvmpool_pools *list, size_t index);
+
+/**
+ * Free a pool list and the handles in it (the pools themselves are not touched).
+ * NULL is ignored. Any thread may free it, once, after every other call using it or
+ * one of its handles has returned.
+ */
+void kvmpool_pools_free(kvmpool_pools *list);
+
+/**
+ * The number of volumes in `list`; 0 for NULL. Thread-safe.
+ */
+size_t kvmpool_vols_len(const kvmpool_vols *list);
+
+/**
+ * Volume `index` of `list` (0 to kvmpool_vols_len() - 1); NULL when `index` is past
+ * the end or `list` is NULL. The handle belongs to the list: use it with any
+ * kvmpool_vol_*() function that takes a `const kvmpool_vol *` until
+ * kvmpool_vols_free(list), but do not free it by itself. To keep a volume beyond the
+ * list, look it up again (kvmpool_vol_lookup_by_key()). Thread-safe.
+ */
+const kvmpool_vol *kvmpool_vols_get(const kvmpool_vols *list, size_t index);
+
+/**
+ * Free a volume list and the handles in it (the volumes themselves are not touched).
+ * NULL is ignored. Any thread may free it, once, after every other call using it or
+ * one of its handles has returned.
+ */
+void kvmpool_vols_free(kvmpool_vols *list);
+
+/**
+ * The number of sources in `list`; 0 for NULL. Thread-safe.
+ */
+size_t kvmpool_pool_sources_len(const kvmpool_pool_sources *list);
+
+/**
+ * Source `index` of `list` (0 to kvmpool_pool_sources_len() - 1); NULL when `index`
+ * is past the end or `list` is NULL. The source belongs to the list: read it with the
+ * kvmpool_pool_source_*() functions until kvmpool_pool_sources_free(list) (specs made
+ * from it with kvmpool_pool_source_to_spec() are the caller's). Thread-safe.
+ */
+const kvmpool_pool_source *kvmpool_pool_sources_get(const kvmpool_pool_sources *list, size_t index);
+
+/**
+ * Free a source list and its sources. NULL is ignored. Specs made from the sources
+ * are not affected. Any thread may free it, once, after every other call using it or
+ * one of its sources has returned.
+ */
+void kvmpool_pool_sources_free(kvmpool_pool_sources *list);
 
 /**
  * Read a TOML manifest. A bad manifest fails with KVMPOOL_ERR_INVALID_SPEC; the
@@ -1173,36 +1301,27 @@ kvmpool_status kvmpool_pool_lookup_by_target_path(const kvmpool_conn *conn,
  * PERSISTENT/TRANSIENT, AUTOSTART/NO_AUTOSTART) giving one bit restricts the list and
  * giving none or both does not.
  *
- * On success writes an array of `*count_out` new pool handles to `*pools_out` (NULL
- * when the count is 0); free the array and every handle in it with one call to
- * kvmpool_pool_list_free(pools, count). Thread-safe.
+ * On success writes a new list of pool handles to `*pools_out` (possibly empty):
+ * read it with kvmpool_pools_len() and kvmpool_pools_get(), free it with
+ * kvmpool_pools_free(). Thread-safe.
  */
 kvmpool_status kvmpool_pool_list(const kvmpool_conn *conn,
                                  uint32_t flags,
-                                 kvmpool_pool ***pools_out,
-                                 size_t *count_out);
+                                 kvmpool_pools **pools_out);
 
 /**
  * Like kvmpool_pool_list(), only pools of the given types (`virsh pool-list --type
  * dir,logical`): `types` is an array of `type_count` pool types as libvirt spells
  * them ("dir", "iscsi-direct", ...); NULL with a count of 0 lists every type.
  * KVMPOOL_ERR_INVALID_SPEC for a string that is no pool type. On success writes the
- * list as kvmpool_pool_list() does (free with kvmpool_pool_list_free()).
+ * list as kvmpool_pool_list() does (free with kvmpool_pools_free()).
  * Thread-safe.
  */
 kvmpool_status kvmpool_pool_list_by_type(const kvmpool_conn *conn,
                                          uint32_t flags,
                                          const char *const *types,
                                          size_t type_count,
-                                         kvmpool_pool ***pools_out,
-                                         size_t *count_out);
-
-/**
- * Free a list from kvmpool_pool_list(): every handle in it and the array. `count` is
- * the count the list came with. NULL is ignored.
- * Any thread may free it, once, after every other call using it has returned.
- */
-void kvmpool_pool_list_free(kvmpool_pool **pools, size_t count);
+                                         kvmpool_pools **pools_out);
 
 /**
  * Free a pool handle. NULL is ignored. The pool itself is not touched. Call it once,
@@ -1808,29 +1927,18 @@ kvmpool_status kvmpool_vol_lookup_by_path(const kvmpool_conn *conn,
 
 /**
  * `virsh vol-list`: the volumes of a running pool, sorted by name. On success writes
- * an array of `*count_out` new volume handles to `*vols_out` (NULL when the count is
- * 0); free the array and every handle in it with one call to
- * kvmpool_vol_list_free(vols, count). Thread-safe.
+ * a new list of volume handles to `*vols_out` (possibly empty): read it with
+ * kvmpool_vols_len() and kvmpool_vols_get(), free it with kvmpool_vols_free().
+ * Thread-safe.
  */
-kvmpool_status kvmpool_vol_list(const kvmpool_pool *pool,
-                                kvmpool_vol ***vols_out,
-                                size_t *count_out);
+kvmpool_status kvmpool_vol_list(const kvmpool_pool *pool, kvmpool_vols **vols_out);
 
 /**
  * The names of a running pool's volumes, sorted (cheaper than kvmpool_vol_list()).
- * On success writes an array of `*count_out` new strings to `*names_out` (NULL when
- * the count is 0); free it with kvmpool_string_list_free(names, count). Thread-safe.
+ * On success writes a new string list to `*names_out` (possibly empty; free it with
+ * kvmpool_strings_free()). Thread-safe.
  */
-kvmpool_status kvmpool_vol_list_names(const kvmpool_pool *pool,
-                                      char ***names_out,
-                                      size_t *count_out);
-
-/**
- * Free a list from kvmpool_vol_list(): every handle in it and the array. `count` is
- * the count the list came with. NULL is ignored.
- * Any thread may free it, once, after every other call using it has returned.
- */
-void kvmpool_vol_list_free(kvmpool_vol **vols, size_t count);
+kvmpool_status kvmpool_vol_list_names(const kvmpool_pool *pool, kvmpool_strings **names_out);
 
 /**
  * Free a volume handle. NULL is ignored. The volume itself is not touched. Call it

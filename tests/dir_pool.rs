@@ -245,6 +245,85 @@ fn upload_and_download_keep_bytes() {
     assert_eq!(back, patch);
 }
 
+/// TransferOptions::progress's contract: the callback runs on the thread that called
+/// the transfer (the C API's `void *userdata` and Python rely on it), although every
+/// transfer moves its data through a worker thread.
+#[test]
+fn progress_runs_on_the_calling_thread() {
+    let Some(live) = live("progress_runs_on_the_calling_thread") else {
+        return;
+    };
+    let (pool, _cleanup, _) = dir_pool(&live, "thread");
+    let scratch = live.scratch("thread-files");
+    let src = scratch.path().join("data.img");
+    sparse_file(&src, 16 << 20, &[0, 1, 2, 5, 9, 15]);
+
+    /// Options whose progress records the thread of each call; and the records.
+    fn recording() -> (
+        TransferOptions,
+        std::sync::Arc<std::sync::Mutex<Vec<std::thread::ThreadId>>>,
+    ) {
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = seen.clone();
+        let opts = TransferOptions::default().progress(move |_, _| {
+            record.lock().unwrap().push(std::thread::current().id());
+            true
+        });
+        (opts, seen)
+    }
+    // Each transfer runs on a thread of its own, so that "the caller's thread" is
+    // not simply the test's.
+    let on_new_thread = |what: &str, transfer: &(dyn Fn(&TransferOptions) + Sync)| {
+        for sparse in [false, true] {
+            let (opts, seen) = recording();
+            let opts = opts.sparse(sparse);
+            let caller = std::thread::scope(|s| {
+                s.spawn(|| {
+                    transfer(&opts);
+                    std::thread::current().id()
+                })
+                .join()
+                .unwrap()
+            });
+            let seen = seen.lock().unwrap();
+            assert!(
+                seen.len() > 4,
+                "{what} (sparse {sparse}): {} calls",
+                seen.len()
+            );
+            assert!(
+                seen.iter().all(|id| *id == caller),
+                "{what} (sparse {sparse}): progress ran on another thread"
+            );
+        }
+    };
+
+    let vol = pool
+        .create_volume(&VolumeSpec::new("t.raw", Size::mib(16)))
+        .unwrap();
+    on_new_thread("upload_file", &|o| {
+        vol.upload_file(&src, o).unwrap();
+    });
+    on_new_thread("upload_reader", &|o| {
+        let data = std::fs::read(&src).unwrap();
+        vol.upload_reader(&data[..], data.len() as u64, o).unwrap();
+    });
+    on_new_thread("download_file", &|o| {
+        vol.download_file(scratch.path().join("out.img"), o)
+            .unwrap();
+    });
+    on_new_thread("download_writer", &|o| {
+        vol.download_writer(std::io::sink(), o).unwrap();
+    });
+    on_new_thread("create_volume_from_file", &|o| {
+        let name = unique("from-file");
+        let (v, _) = pool
+            .create_volume_from_file(&VolumeSpec::new(name.as_str(), Size::ZERO), &src, o)
+            .unwrap();
+        v.delete(DeleteMode::Normal).unwrap();
+    });
+}
+
 #[test]
 fn sparse_transfer_of_1gib_with_2mib_data() {
     let Some(live) = live("sparse_transfer_of_1gib_with_2mib_data") else {
@@ -408,6 +487,62 @@ fn cancelled_transfers_leave_nothing_behind() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Cancelled);
     assert!(e.to_string().contains("partly written"), "{e}");
+}
+
+/// TransferOptions::interrupt (what Python's Ctrl-C goes through): asked on the
+/// calling thread while the transfer runs, and `true` stops it as a cancellation does.
+#[test]
+fn interrupted_transfers_stop_and_clean_up() {
+    let Some(live) = live("interrupted_transfers_stop_and_clean_up") else {
+        return;
+    };
+    let (pool, _cleanup, _) = dir_pool(&live, "interrupt");
+    let scratch = live.scratch("interrupt-files");
+    let work = scratch.path();
+    let src = work.join("data.img");
+    sparse_file(&src, 32 << 20, &(0..32).collect::<Vec<_>>());
+
+    // Interrupts on the third check, from the thread that called.
+    let third_check = || {
+        let caller = std::thread::current().id();
+        let checks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = checks.clone();
+        let options = TransferOptions::default().interrupt(move || {
+            assert_eq!(std::thread::current().id(), caller);
+            // slow enough that the next check is due after the next chunk
+            std::thread::sleep(INTERRUPT_EVERY);
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 2
+        });
+        (options, checks)
+    };
+
+    let (options, checks) = third_check();
+    let e = pool
+        .create_volume_from_file(&VolumeSpec::new("new.raw", Size::ZERO), &src, &options)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Cancelled, "{e}");
+    assert!(e.to_string().contains("interrupted"), "{e}");
+    assert!(e.to_string().contains("removed again"), "{e}");
+    assert_eq!(checks.load(std::sync::atomic::Ordering::SeqCst), 3);
+    assert!(pool.find_volume("new.raw").unwrap().is_none());
+
+    let vol = pool
+        .create_volume(&VolumeSpec::new("v.raw", Size::mib(32)))
+        .unwrap();
+    vol.upload_file(&src, &TransferOptions::default()).unwrap();
+    let dest = work.join("existing.txt");
+    std::fs::write(&dest, b"keep me").unwrap();
+    let (options, _) = third_check();
+    assert_eq!(
+        vol.download_file(&dest, &options).unwrap_err().kind(),
+        ErrorKind::Cancelled
+    );
+    assert_eq!(std::fs::read(&dest).unwrap(), b"keep me");
+
+    // a check that never interrupts changes nothing
+    let options = TransferOptions::default().interrupt(|| false);
+    let report = vol.download_file(work.join("whole.img"), &options).unwrap();
+    assert_eq!(report.total(), 32 << 20);
 }
 
 #[test]

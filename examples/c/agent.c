@@ -129,19 +129,19 @@ static int ensure_volume(kvmpool_pool *pool, const char *name, const char *size,
     return 0;
 }
 
-static int print_volumes(kvmpool_pool *pool)
+static int print_volumes(const kvmpool_pool *pool)
 {
-    kvmpool_vol **vols = NULL;
-    size_t count = 0;
-    if (failed(kvmpool_vol_list(pool, &vols, &count), "list volumes"))
+    kvmpool_vols *vols = NULL;
+    if (failed(kvmpool_vol_list(pool, &vols), "list volumes"))
         return 1;
     int rc = 0;
-    for (size_t i = 0; i < count && rc == 0; i++) {
+    for (size_t i = 0; i < kvmpool_vols_len(vols) && rc == 0; i++) {
+        const kvmpool_vol *vol = kvmpool_vols_get(vols, i);
         char *name = NULL, *path = NULL, cap[32], alloc[32];
         kvmpool_vol_details info;
-        if (failed(kvmpool_vol_name(vols[i], &name), "volume name") ||
-            failed(kvmpool_vol_path(vols[i], &path), "volume path") ||
-            failed(kvmpool_vol_info(vols[i], &info), "volume info")) {
+        if (failed(kvmpool_vol_name(vol, &name), "volume name") ||
+            failed(kvmpool_vol_path(vol, &path), "volume path") ||
+            failed(kvmpool_vol_info(vol, &info), "volume info")) {
             rc = 1;
         } else {
             printf("    %-20s %-50s %12s %12s\n", name, path,
@@ -151,28 +151,28 @@ static int print_volumes(kvmpool_pool *pool)
         kvmpool_string_free(name);
         kvmpool_string_free(path);
     }
-    kvmpool_vol_list_free(vols, count);
+    kvmpool_vols_free(vols);
     return rc;
 }
 
 /* `virsh pool-list --all --details`, with each running pool's volumes. */
 static int print_inventory(kvmpool_conn *conn)
 {
-    kvmpool_pool **pools = NULL;
-    size_t count = 0;
-    if (failed(kvmpool_pool_list(conn, 0, &pools, &count), "list pools"))
+    kvmpool_pools *pools = NULL;
+    if (failed(kvmpool_pool_list(conn, 0, &pools), "list pools"))
         return 1;
     printf("%-24s %-10s %-9s %-10s %12s %12s %12s\n", "Name", "State", "Autostart",
            "Persistent", "Capacity", "Allocation", "Available");
     int rc = 0;
-    for (size_t i = 0; i < count && rc == 0; i++) {
+    for (size_t i = 0; i < kvmpool_pools_len(pools) && rc == 0; i++) {
+        const kvmpool_pool *pool = kvmpool_pools_get(pools, i);
         char *name = NULL, cap[32], alloc[32], avail[32];
         kvmpool_pool_details info;
         bool autostart = false, persistent = false;
-        if (failed(kvmpool_pool_name(pools[i], &name), "pool name") ||
-            failed(kvmpool_pool_info(pools[i], &info), "pool info") ||
-            failed(kvmpool_pool_autostart(pools[i], &autostart), "pool autostart") ||
-            failed(kvmpool_pool_is_persistent(pools[i], &persistent), "pool persistence")) {
+        if (failed(kvmpool_pool_name(pool, &name), "pool name") ||
+            failed(kvmpool_pool_info(pool, &info), "pool info") ||
+            failed(kvmpool_pool_autostart(pool, &autostart), "pool autostart") ||
+            failed(kvmpool_pool_is_persistent(pool, &persistent), "pool persistence")) {
             rc = 1;
         } else {
             printf("%-24s %-10s %-9s %-10s %12s %12s %12s\n", name, state_name(info.state),
@@ -181,11 +181,11 @@ static int print_inventory(kvmpool_conn *conn)
                    human(info.allocation, alloc, sizeof alloc),
                    human(info.available, avail, sizeof avail));
             if (info.state == KVMPOOL_POOL_RUNNING)
-                rc = print_volumes(pools[i]);
+                rc = print_volumes(pool);
         }
         kvmpool_string_free(name);
     }
-    kvmpool_pool_list_free(pools, count);
+    kvmpool_pools_free(pools);
     return rc;
 }
 

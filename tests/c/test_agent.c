@@ -38,11 +38,11 @@ static void check_result(kvmpool_conn *conn, const char *pool_name, const char *
     kvmpool_vol_details vinfo = {KVMPOOL_VOL_FILE, 0, 0};
     CHECK_OK(kvmpool_vol_info(vol, &vinfo));
     CHECK(vinfo.capacity == capacity);
-    char **names = NULL;
-    size_t n = 0;
-    CHECK_OK(kvmpool_vol_list_names(pool, &names, &n));
-    CHECK(n == 1);
-    kvmpool_string_list_free(names, n);
+    kvmpool_strings *names = NULL;
+    CHECK_OK(kvmpool_vol_list_names(pool, &names));
+    CHECK(kvmpool_strings_len(names) == 1);
+    CHECK_STREQ(kvmpool_strings_get(names, 0), vol_name);
+    kvmpool_strings_free(names);
     kvmpool_vol_free(vol);
     kvmpool_pool_free(pool);
 }
@@ -52,12 +52,11 @@ static void clean_up(kvmpool_conn *conn, const char *pool_name)
     kvmpool_pool *pool = NULL;
     if (kvmpool_pool_lookup(conn, pool_name, &pool) != KVMPOOL_OK)
         return;
-    kvmpool_vol **vols = NULL;
-    size_t n = 0;
-    if (kvmpool_vol_list(pool, &vols, &n) == KVMPOOL_OK) {
-        for (size_t i = 0; i < n; i++)
-            CHECK_OK(kvmpool_vol_delete(vols[i], KVMPOOL_DELETE_NORMAL));
-        kvmpool_vol_list_free(vols, n);
+    kvmpool_vols *vols = NULL;
+    if (kvmpool_vol_list(pool, &vols) == KVMPOOL_OK) {
+        for (size_t i = 0; i < kvmpool_vols_len(vols); i++)
+            CHECK_OK(kvmpool_vol_delete(kvmpool_vols_get(vols, i), KVMPOOL_DELETE_NORMAL));
+        kvmpool_vols_free(vols);
     }
     CHECK_OK(kvmpool_pool_set_autostart(pool, false));
     CHECK_OK(kvmpool_pool_destroy(pool));

@@ -528,71 +528,71 @@ static char *inventory(void)
 {
     buf b = {0};
     bput(&b, "", 0);
-    kvmpool_pool **pools = NULL;
-    size_t n = 0;
-    REQUIRE_OK(kvmpool_pool_list(conn, 0, &pools, &n));
-    for (size_t i = 0; i < n; i++) {
+    kvmpool_pools *pools = NULL;
+    REQUIRE_OK(kvmpool_pool_list(conn, 0, &pools));
+    for (size_t i = 0; i < kvmpool_pools_len(pools); i++) {
+        const kvmpool_pool *pool = kvmpool_pools_get(pools, i);
         char *name = NULL;
         bool active = false;
-        REQUIRE_OK(kvmpool_pool_name(pools[i], &name));
+        REQUIRE_OK(kvmpool_pool_name(pool, &name));
         bput(&b, "P\x02", 2);
         bput(&b, name, strlen(name));
         bput(&b, "\x01", 1);
-        REQUIRE_OK(kvmpool_pool_is_active(pools[i], &active));
+        REQUIRE_OK(kvmpool_pool_is_active(pool, &active));
         if (active) {
-            char **names = NULL;
-            size_t nv = 0;
-            REQUIRE_OK(kvmpool_vol_list_names(pools[i], &names, &nv));
-            for (size_t k = 0; k < nv; k++) {
+            kvmpool_strings *names = NULL;
+            REQUIRE_OK(kvmpool_vol_list_names(pool, &names));
+            for (size_t k = 0; k < kvmpool_strings_len(names); k++) {
+                const char *vn = kvmpool_strings_get(names, k);
                 bput(&b, "V\x02", 2);
                 bput(&b, name, strlen(name));
                 bput(&b, "\x03", 1);
-                bput(&b, names[k], strlen(names[k]));
+                bput(&b, vn, strlen(vn));
                 bput(&b, "\x01", 1);
             }
-            kvmpool_string_list_free(names, nv);
+            kvmpool_strings_free(names);
         }
         kvmpool_string_free(name);
     }
-    kvmpool_pool_list_free(pools, n);
+    kvmpool_pools_free(pools);
     return b.s;
 }
 
 /* Remove what a failing case left, so that the next case starts clean. */
 static void restore(const char *before)
 {
-    kvmpool_pool **pools = NULL;
-    size_t n = 0;
-    if (kvmpool_pool_list(conn, 0, &pools, &n) != KVMPOOL_OK)
+    kvmpool_pools *pools = NULL;
+    if (kvmpool_pool_list(conn, 0, &pools) != KVMPOOL_OK)
         return;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < kvmpool_pools_len(pools); i++) {
+        const kvmpool_pool *pool = kvmpool_pools_get(pools, i);
         char *name = NULL, key[8192];
         bool active = false;
-        if (kvmpool_pool_name(pools[i], &name) != KVMPOOL_OK)
+        if (kvmpool_pool_name(pool, &name) != KVMPOOL_OK)
             continue;
         snprintf(key, sizeof key, "P\x02%s\x01", name);
         if (strstr(before, key) == NULL) {
-            kvmpool_pool_destroy(pools[i]);
-            kvmpool_pool_undefine(pools[i]);
-        } else if (kvmpool_pool_is_active(pools[i], &active) == KVMPOOL_OK && active) {
-            kvmpool_vol **vols = NULL;
-            size_t nv = 0;
-            if (kvmpool_vol_list(pools[i], &vols, &nv) == KVMPOOL_OK) {
-                for (size_t k = 0; k < nv; k++) {
+            kvmpool_pool_destroy(pool);
+            kvmpool_pool_undefine(pool);
+        } else if (kvmpool_pool_is_active(pool, &active) == KVMPOOL_OK && active) {
+            kvmpool_vols *vols = NULL;
+            if (kvmpool_vol_list(pool, &vols) == KVMPOOL_OK) {
+                for (size_t k = 0; k < kvmpool_vols_len(vols); k++) {
+                    const kvmpool_vol *vol = kvmpool_vols_get(vols, k);
                     char *vn = NULL;
-                    if (kvmpool_vol_name(vols[k], &vn) == KVMPOOL_OK) {
+                    if (kvmpool_vol_name(vol, &vn) == KVMPOOL_OK) {
                         snprintf(key, sizeof key, "V\x02%s\x03%s\x01", name, vn);
                         if (strstr(before, key) == NULL)
-                            kvmpool_vol_delete(vols[k], KVMPOOL_DELETE_NORMAL);
+                            kvmpool_vol_delete(vol, KVMPOOL_DELETE_NORMAL);
                     }
                     kvmpool_string_free(vn);
                 }
-                kvmpool_vol_list_free(vols, nv);
+                kvmpool_vols_free(vols);
             }
         }
         kvmpool_string_free(name);
     }
-    kvmpool_pool_list_free(pools, n);
+    kvmpool_pools_free(pools);
 }
 
 enum step { DEFINE, CREATE, DEFINE_XML, CREATE_XML, VOL_CREATE, VOL_CREATE_XML };

@@ -352,11 +352,11 @@ static void json_reader_self_test(void)
 
 /* ---- small helpers ---------------------------------------------------------------- */
 
-/* True when the list of `n` strings holds `want`. */
-static int has_string(char **list, size_t n, const char *want)
+/* True when the string list holds `want`. */
+static int has_string(const kvmpool_strings *list, const char *want)
 {
-    for (size_t i = 0; i < n; i++)
-        if (list[i] != NULL && strcmp(list[i], want) == 0)
+    for (size_t i = 0; i < kvmpool_strings_len(list); i++)
+        if (strcmp(kvmpool_strings_get(list, i), want) == 0)
             return 1;
     return 0;
 }
@@ -369,13 +369,13 @@ static const char *pool_name(const kvmpool_pool *p, char *buf, size_t size)
     return kt_take(s, buf, size);
 }
 
-/* How many of the `n` pools are called `name`. */
-static int count_named(kvmpool_pool **pools, size_t n, const char *name)
+/* How many of the pools are called `name`. */
+static int count_named(const kvmpool_pools *pools, const char *name)
 {
     int found = 0;
     char buf[256];
-    for (size_t i = 0; i < n; i++)
-        found += strcmp(pool_name(pools[i], buf, sizeof buf), name) == 0;
+    for (size_t i = 0; i < kvmpool_pools_len(pools); i++)
+        found += strcmp(pool_name(kvmpool_pools_get(pools, i), buf, sizeof buf), name) == 0;
     return found;
 }
 
@@ -426,55 +426,51 @@ static int has_volume(const kvmpool_pool *pool, const char *name)
  * string argument. `source` is a real source, `caps` real capabilities or NULL (the
  * driver has none; then the caps calls get NULL only for the handle). */
 static void bad_arguments(kvmpool_conn *conn, kvmpool_pool *pool, kvmpool_pool_spec *pspec,
-                          kvmpool_vol_spec *vspec, kvmpool_pool_source *source,
+                          kvmpool_vol_spec *vspec, const kvmpool_pool_source *source,
                           kvmpool_pool_caps *caps, const char *datafile)
 {
-    kvmpool_pool_source **srcs = SENTINEL;
+    kvmpool_pool_sources *srcs = SENTINEL;
     kvmpool_pool_caps *cp = SENTINEL;
     kvmpool_pool_spec *ps = SENTINEL;
-    kvmpool_pool **plist = SENTINEL;
+    kvmpool_pools *plist = SENTINEL;
     kvmpool_vol *v = SENTINEL;
     char *s = SENTINEL;
-    char **list = SENTINEL;
-    size_t n = 42;
+    kvmpool_strings *list = SENTINEL;
     uint16_t port = 42;
     bool b = true;
 
     /* kvmpool_conn_find_pool_sources */
-    CHECK_NULL_ARG(kvmpool_conn_find_pool_sources(NULL, "logical", NULL, 0, NULL, &srcs, &n),
+    CHECK_NULL_ARG(kvmpool_conn_find_pool_sources(NULL, "logical", NULL, 0, NULL, &srcs),
                    "conn");
-    CHECK_NULL_ARG(kvmpool_conn_find_pool_sources(conn, NULL, NULL, 0, NULL, &srcs, &n),
+    CHECK_NULL_ARG(kvmpool_conn_find_pool_sources(conn, NULL, NULL, 0, NULL, &srcs),
                    "pool_type");
-    CHECK_NULL_ARG(kvmpool_conn_find_pool_sources(conn, "logical", NULL, 0, NULL, NULL, &n),
+    CHECK_NULL_ARG(kvmpool_conn_find_pool_sources(conn, "logical", NULL, 0, NULL, NULL),
                    "sources_out");
-    CHECK_NULL_ARG(kvmpool_conn_find_pool_sources(conn, "logical", NULL, 0, NULL, &srcs, NULL),
-                   "count_out");
-    CHECK_UTF8_ARG(kvmpool_conn_find_pool_sources(conn, BAD, NULL, 0, NULL, &srcs, &n),
+    CHECK_UTF8_ARG(kvmpool_conn_find_pool_sources(conn, BAD, NULL, 0, NULL, &srcs),
                    "pool_type");
     CHECK(strstr(kvmpool_last_error_message(), "UTF-8") != NULL);
-    CHECK_UTF8_ARG(kvmpool_conn_find_pool_sources(conn, "netfs", BAD, 0, NULL, &srcs, &n),
+    CHECK_UTF8_ARG(kvmpool_conn_find_pool_sources(conn, "netfs", BAD, 0, NULL, &srcs),
                    "host");
     CHECK_UTF8_ARG(kvmpool_conn_find_pool_sources(conn, "iscsi-direct", "127.0.0.1", 3260, BAD,
-                                                  &srcs, &n),
+                                                  &srcs),
                    "initiator");
-    CHECK_ARG(kvmpool_conn_find_pool_sources(conn, "nosuch", NULL, 0, NULL, &srcs, &n),
+    CHECK_ARG(kvmpool_conn_find_pool_sources(conn, "nosuch", NULL, 0, NULL, &srcs),
               KVMPOOL_ERR_INVALID_SPEC, "pool_type");
     CHECK_MESSAGE_HAS("nosuch");
-    CHECK_ARG(kvmpool_conn_find_pool_sources(conn, "netfs", NULL, 2049, NULL, &srcs, &n),
+    CHECK_ARG(kvmpool_conn_find_pool_sources(conn, "netfs", NULL, 2049, NULL, &srcs),
               KVMPOOL_ERR_INVALID_SPEC, "port");
     CHECK_ARG(kvmpool_conn_find_pool_sources(conn, "iscsi-direct", "127.0.0.1", 3260,
-                                             "not an iqn", &srcs, &n),
+                                             "not an iqn", &srcs),
               KVMPOOL_ERR_INVALID_SPEC, "initiator");
-    CHECK(srcs == SENTINEL && n == 42);
+    CHECK(srcs == SENTINEL);
 
     /* the source accessors */
     CHECK_NULL_ARG(kvmpool_pool_source_type(NULL, &s), "source");
     CHECK_NULL_ARG(kvmpool_pool_source_type(source, NULL), "type_out");
     CHECK_NULL_ARG(kvmpool_pool_source_host(NULL, &s, &port), "source");
     CHECK_NULL_ARG(kvmpool_pool_source_host(source, NULL, &port), "host_out");
-    CHECK_NULL_ARG(kvmpool_pool_source_devices(NULL, &list, &n), "source");
-    CHECK_NULL_ARG(kvmpool_pool_source_devices(source, NULL, &n), "devices_out");
-    CHECK_NULL_ARG(kvmpool_pool_source_devices(source, &list, NULL), "count_out");
+    CHECK_NULL_ARG(kvmpool_pool_source_devices(NULL, &list), "source");
+    CHECK_NULL_ARG(kvmpool_pool_source_devices(source, NULL), "devices_out");
     CHECK_NULL_ARG(kvmpool_pool_source_dir(NULL, &s), "source");
     CHECK_NULL_ARG(kvmpool_pool_source_dir(source, NULL), "dir_out");
     CHECK_NULL_ARG(kvmpool_pool_source_name(NULL, &s), "source");
@@ -488,59 +484,64 @@ static void bad_arguments(kvmpool_conn *conn, kvmpool_pool *pool, kvmpool_pool_s
     CHECK_NULL_ARG(kvmpool_pool_source_to_spec(source, "n", NULL, NULL), "spec_out");
     CHECK_UTF8_ARG(kvmpool_pool_source_to_spec(source, BAD, NULL, &ps), "name");
     CHECK_UTF8_ARG(kvmpool_pool_source_to_spec(source, "n", BAD, &ps), "target");
-    CHECK(s == SENTINEL && list == SENTINEL && n == 42 && port == 42 && ps == SENTINEL);
+    CHECK(s == SENTINEL && list == SENTINEL && port == 42 && ps == SENTINEL);
 
     /* capabilities */
     CHECK_NULL_ARG(kvmpool_conn_pool_capabilities(NULL, &cp), "conn");
     CHECK_NULL_ARG(kvmpool_conn_pool_capabilities(conn, NULL), "caps_out");
     CHECK_NULL_ARG(kvmpool_conn_check_supported(NULL, pspec), "conn");
     CHECK_NULL_ARG(kvmpool_conn_check_supported(conn, NULL), "spec");
-    CHECK_NULL_ARG(kvmpool_pool_caps_types(NULL, &list, &n), "caps");
+    CHECK_NULL_ARG(kvmpool_pool_caps_types(NULL, &list), "caps");
     CHECK_NULL_ARG(kvmpool_pool_caps_supported(NULL, "dir", &b), "caps");
-    CHECK_NULL_ARG(kvmpool_pool_caps_pool_formats(NULL, "fs", &list, &n), "caps");
-    CHECK_NULL_ARG(kvmpool_pool_caps_volume_formats(NULL, "dir", &list, &n), "caps");
+    CHECK_NULL_ARG(kvmpool_pool_caps_pool_formats(NULL, "fs", &list), "caps");
+    CHECK_NULL_ARG(kvmpool_pool_caps_volume_formats(NULL, "dir", &list), "caps");
     CHECK_NULL_ARG(kvmpool_pool_caps_default_pool_format(NULL, "fs", &s), "caps");
     CHECK_NULL_ARG(kvmpool_pool_caps_default_volume_format(NULL, "dir", &s), "caps");
     CHECK_NULL_ARG(kvmpool_pool_caps_check(NULL, pspec), "caps");
     if (caps != NULL) {
-        CHECK_NULL_ARG(kvmpool_pool_caps_types(caps, NULL, &n), "types_out");
-        CHECK_NULL_ARG(kvmpool_pool_caps_types(caps, &list, NULL), "count_out");
+        CHECK_NULL_ARG(kvmpool_pool_caps_types(caps, NULL), "types_out");
         CHECK_NULL_ARG(kvmpool_pool_caps_supported(caps, NULL, &b), "pool_type");
         CHECK_NULL_ARG(kvmpool_pool_caps_supported(caps, "dir", NULL), "supported_out");
-        CHECK_NULL_ARG(kvmpool_pool_caps_pool_formats(caps, NULL, &list, &n), "pool_type");
-        CHECK_NULL_ARG(kvmpool_pool_caps_pool_formats(caps, "fs", NULL, &n), "formats_out");
-        CHECK_NULL_ARG(kvmpool_pool_caps_pool_formats(caps, "fs", &list, NULL), "count_out");
-        CHECK_NULL_ARG(kvmpool_pool_caps_volume_formats(caps, NULL, &list, &n), "pool_type");
-        CHECK_NULL_ARG(kvmpool_pool_caps_volume_formats(caps, "dir", NULL, &n), "formats_out");
-        CHECK_NULL_ARG(kvmpool_pool_caps_volume_formats(caps, "dir", &list, NULL), "count_out");
+        CHECK_NULL_ARG(kvmpool_pool_caps_pool_formats(caps, NULL, &list), "pool_type");
+        CHECK_NULL_ARG(kvmpool_pool_caps_pool_formats(caps, "fs", NULL), "formats_out");
+        CHECK_NULL_ARG(kvmpool_pool_caps_volume_formats(caps, NULL, &list), "pool_type");
+        CHECK_NULL_ARG(kvmpool_pool_caps_volume_formats(caps, "dir", NULL), "formats_out");
         CHECK_NULL_ARG(kvmpool_pool_caps_default_pool_format(caps, NULL, &s), "pool_type");
         CHECK_NULL_ARG(kvmpool_pool_caps_default_pool_format(caps, "fs", NULL), "format_out");
         CHECK_NULL_ARG(kvmpool_pool_caps_default_volume_format(caps, NULL, &s), "pool_type");
         CHECK_NULL_ARG(kvmpool_pool_caps_default_volume_format(caps, "dir", NULL), "format_out");
         CHECK_NULL_ARG(kvmpool_pool_caps_check(caps, NULL), "spec");
         CHECK_UTF8_ARG(kvmpool_pool_caps_supported(caps, BAD, &b), "pool_type");
-        CHECK_UTF8_ARG(kvmpool_pool_caps_pool_formats(caps, BAD, &list, &n), "pool_type");
-        CHECK_UTF8_ARG(kvmpool_pool_caps_volume_formats(caps, BAD, &list, &n), "pool_type");
+        CHECK_UTF8_ARG(kvmpool_pool_caps_pool_formats(caps, BAD, &list), "pool_type");
+        CHECK_UTF8_ARG(kvmpool_pool_caps_volume_formats(caps, BAD, &list), "pool_type");
         CHECK_UTF8_ARG(kvmpool_pool_caps_default_pool_format(caps, BAD, &s), "pool_type");
         CHECK_UTF8_ARG(kvmpool_pool_caps_default_volume_format(caps, BAD, &s), "pool_type");
         CHECK_ARG(kvmpool_pool_caps_supported(caps, "nosuch", &b), KVMPOOL_ERR_INVALID_SPEC,
                   "pool_type");
-        CHECK_ARG(kvmpool_pool_caps_pool_formats(caps, "nosuch", &list, &n),
+        CHECK_ARG(kvmpool_pool_caps_pool_formats(caps, "nosuch", &list),
                   KVMPOOL_ERR_INVALID_SPEC, "pool_type");
-        CHECK_ARG(kvmpool_pool_caps_volume_formats(caps, "nosuch", &list, &n),
+        CHECK_ARG(kvmpool_pool_caps_volume_formats(caps, "nosuch", &list),
                   KVMPOOL_ERR_INVALID_SPEC, "pool_type");
         CHECK_ARG(kvmpool_pool_caps_default_pool_format(caps, "nosuch", &s),
                   KVMPOOL_ERR_INVALID_SPEC, "pool_type");
         CHECK_ARG(kvmpool_pool_caps_default_volume_format(caps, "nosuch", &s),
                   KVMPOOL_ERR_INVALID_SPEC, "pool_type");
     }
-    CHECK(cp == SENTINEL && list == SENTINEL && n == 42 && s == SENTINEL && b == true);
+    CHECK(cp == SENTINEL && list == SENTINEL && s == SENTINEL && b == true);
 
     /* inventory (NULL options means the defaults: not an error) */
     CHECK_NULL_ARG(kvmpool_conn_inventory_json_with_options(NULL, NULL, &s), "conn");
     CHECK_NULL_ARG(kvmpool_conn_inventory_json_with_options(conn, NULL, NULL), "json_out");
     kvmpool_inventory_options opts = kvmpool_inventory_options_default();
     CHECK_NULL_ARG(kvmpool_conn_inventory_json_with_options(conn, &opts, NULL), "json_out");
+    /* options from memory nobody set: checked integers, never undefined behaviour */
+    memset(&opts, 0xa5, sizeof opts);
+    CHECK_ARG(kvmpool_conn_inventory_json_with_options(conn, &opts, &s),
+              KVMPOOL_ERR_INVALID_SPEC, "options.flags");
+    opts = kvmpool_inventory_options_default();
+    opts.flags |= 1u << 9;
+    CHECK_ARG(kvmpool_conn_inventory_json_with_options(conn, &opts, &s),
+              KVMPOOL_ERR_INVALID_SPEC, "options.flags");
     CHECK(s == SENTINEL);
 
     /* list by type */
@@ -548,18 +549,17 @@ static void bad_arguments(kvmpool_conn *conn, kvmpool_pool *pool, kvmpool_pool_s
     const char *with_null[] = {"dir", NULL};
     const char *with_bad[] = {"dir", BAD};
     const char *with_unknown[] = {"dir", "nosuch"};
-    CHECK_NULL_ARG(kvmpool_pool_list_by_type(NULL, 0, dir_only, 1, &plist, &n), "conn");
-    CHECK_NULL_ARG(kvmpool_pool_list_by_type(conn, 0, NULL, 1, &plist, &n), "types");
-    CHECK_NULL_ARG(kvmpool_pool_list_by_type(conn, 0, with_null, 2, &plist, &n), "types");
-    CHECK_NULL_ARG(kvmpool_pool_list_by_type(conn, 0, dir_only, 1, NULL, &n), "pools_out");
-    CHECK_NULL_ARG(kvmpool_pool_list_by_type(conn, 0, dir_only, 1, &plist, NULL), "count_out");
-    CHECK_UTF8_ARG(kvmpool_pool_list_by_type(conn, 0, with_bad, 2, &plist, &n), "types");
-    CHECK_ARG(kvmpool_pool_list_by_type(conn, 0, with_unknown, 2, &plist, &n),
+    CHECK_NULL_ARG(kvmpool_pool_list_by_type(NULL, 0, dir_only, 1, &plist), "conn");
+    CHECK_NULL_ARG(kvmpool_pool_list_by_type(conn, 0, NULL, 1, &plist), "types");
+    CHECK_NULL_ARG(kvmpool_pool_list_by_type(conn, 0, with_null, 2, &plist), "types");
+    CHECK_NULL_ARG(kvmpool_pool_list_by_type(conn, 0, dir_only, 1, NULL), "pools_out");
+    CHECK_UTF8_ARG(kvmpool_pool_list_by_type(conn, 0, with_bad, 2, &plist), "types");
+    CHECK_ARG(kvmpool_pool_list_by_type(conn, 0, with_unknown, 2, &plist),
               KVMPOOL_ERR_INVALID_SPEC, "types");
     CHECK_MESSAGE_HAS("nosuch");
-    CHECK_ARG(kvmpool_pool_list_by_type(conn, 0x4000, dir_only, 1, &plist, &n),
+    CHECK_ARG(kvmpool_pool_list_by_type(conn, 0x4000, dir_only, 1, &plist),
               KVMPOOL_ERR_INVALID_SPEC, "flags");
-    CHECK(plist == SENTINEL && n == 42);
+    CHECK(plist == SENTINEL);
 
     /* create from file */
     CHECK_NULL_ARG(
@@ -580,8 +580,8 @@ static void bad_arguments(kvmpool_conn *conn, kvmpool_pool *pool, kvmpool_pool_s
     CHECK(ps == SENTINEL);
 
     /* The frees accept NULL. */
-    kvmpool_pool_source_list_free(NULL, 0);
-    kvmpool_pool_source_list_free(NULL, 3);
+    kvmpool_pool_sources_free(NULL);
+    kvmpool_strings_free(NULL);
     kvmpool_pool_caps_free(NULL);
 }
 
@@ -594,8 +594,7 @@ static void check_source(const kvmpool_pool_source *src, const char *type, const
 {
     char *s = SENTINEL, buf[512];
     uint16_t p = 42;
-    char **devs = SENTINEL;
-    size_t n = 42;
+    kvmpool_strings *devs = SENTINEL;
 
     CHECK_OK(kvmpool_pool_source_type(src, &s));
     CHECK_STREQ(kt_take(s, buf, sizeof buf), type);
@@ -610,13 +609,13 @@ static void check_source(const kvmpool_pool_source *src, const char *type, const
     CHECK_OK(kvmpool_pool_source_host(src, &s, NULL)); /* the port is optional */
     kvmpool_string_free(s);
 
-    CHECK_OK(kvmpool_pool_source_devices(src, &devs, &n));
+    CHECK_OK(kvmpool_pool_source_devices(src, &devs));
     if (device == NULL) {
-        CHECK(n == 0 && devs == NULL);
+        CHECK(devs != NULL && kvmpool_strings_len(devs) == 0);
     } else {
-        CHECK(n >= 1 && has_string(devs, n, device));
+        CHECK(kvmpool_strings_len(devs) >= 1 && has_string(devs, device));
     }
-    kvmpool_string_list_free(devs, n);
+    kvmpool_strings_free(devs);
 
     struct {
         kvmpool_status (*get)(const kvmpool_pool_source *, char **);
@@ -648,35 +647,38 @@ static void check_source(const kvmpool_pool_source *src, const char *type, const
 static void check_no_discovery(kvmpool_conn *conn, const char *type, const char *host,
                                uint16_t port, const char *initiator)
 {
-    kvmpool_pool_source **srcs = SENTINEL;
-    size_t n = 42;
-    CHECK_STATUS(kvmpool_conn_find_pool_sources(conn, type, host, port, initiator, &srcs, &n),
+    kvmpool_pool_sources *srcs = SENTINEL;
+    CHECK_STATUS(kvmpool_conn_find_pool_sources(conn, type, host, port, initiator, &srcs),
                  KVMPOOL_ERR_UNSUPPORTED);
     CHECK(kvmpool_last_error_libvirt_code() == 3);
     CHECK_MESSAGE_HAS(type);
-    CHECK(srcs == SENTINEL && n == 42);
+    CHECK(srcs == SENTINEL);
 }
 
 /* test:///default: logical gives testvg1 and testvg2, netfs (with a host) /testshare;
  * the rest cannot search. The sources become specs that define. */
-static void discovery_test_driver(kvmpool_conn *conn, kvmpool_pool_source ***keep,
-                                  size_t *keep_count)
+static void discovery_test_driver(kvmpool_conn *conn, kvmpool_pool_sources **keep)
 {
     begin("discovery on test:///default");
-    kvmpool_pool_source **srcs = NULL;
+    kvmpool_pool_sources *srcs = NULL;
     size_t n = 0;
     char buf[512], name[96];
 
-    REQUIRE_OK(kvmpool_conn_find_pool_sources(conn, "logical", NULL, 0, NULL, &srcs, &n));
+    REQUIRE_OK(kvmpool_conn_find_pool_sources(conn, "logical", NULL, 0, NULL, &srcs));
+    n = kvmpool_pool_sources_len(srcs);
     CHECK(n == 2);
+    CHECK(kvmpool_pool_sources_get(srcs, n) == NULL);
     if (n == 2) {
-        check_source(srcs[0], "logical", NULL, 0, "/dev/sda20", NULL, "testvg1", "lvm2", NULL);
-        check_source(srcs[1], "logical", NULL, 0, "/dev/sda21", NULL, "testvg2", "lvm2", NULL);
+        check_source(kvmpool_pool_sources_get(srcs, 0), "logical", NULL, 0, "/dev/sda20", NULL,
+                     "testvg1", "lvm2", NULL);
+        check_source(kvmpool_pool_sources_get(srcs, 1), "logical", NULL, 0, "/dev/sda21", NULL,
+                     "testvg2", "lvm2", NULL);
 
         /* a spec from a source, default target (/dev/<vg>), defined and read back */
         kvmpool_pool_spec *spec = SENTINEL;
         snprintf(name, sizeof name, "kvmpool-c-disc-vg-%ld", pid);
-        REQUIRE_OK(kvmpool_pool_source_to_spec(srcs[0], name, NULL, &spec));
+        REQUIRE_OK(kvmpool_pool_source_to_spec(kvmpool_pool_sources_get(srcs, 0), name, NULL,
+                                               &spec));
         CHECK_STREQ(spec_type(spec, buf, sizeof buf), "logical");
         CHECK_STREQ(spec_name(spec, buf, sizeof buf), name);
         CHECK_STREQ(spec_target(spec, buf, sizeof buf), "/dev/testvg1");
@@ -703,34 +705,33 @@ static void discovery_test_driver(kvmpool_conn *conn, kvmpool_pool_source ***kee
 
         /* a name libvirt cannot take: refused, naming the field */
         spec = SENTINEL;
-        CHECK_ARG(kvmpool_pool_source_to_spec(srcs[1], "a/b", NULL, &spec),
+        CHECK_ARG(kvmpool_pool_source_to_spec(kvmpool_pool_sources_get(srcs, 1), "a/b", NULL,
+                                              &spec),
                   KVMPOOL_ERR_INVALID_SPEC, "name");
         CHECK(spec == SENTINEL);
     }
     /* The sources stay valid after the call (kept for bad_arguments). */
     *keep = srcs;
-    *keep_count = n;
 
     /* netfs: a host is needed (libvirt's VIR_ERR_INVALID_ARG, 8, is InvalidSpec) */
-    kvmpool_pool_source **none = SENTINEL;
-    size_t none_n = 42;
-    CHECK_STATUS(kvmpool_conn_find_pool_sources(conn, "netfs", NULL, 0, NULL, &none, &none_n),
+    kvmpool_pool_sources *none = SENTINEL;
+    CHECK_STATUS(kvmpool_conn_find_pool_sources(conn, "netfs", NULL, 0, NULL, &none),
                  KVMPOOL_ERR_INVALID_SPEC);
     CHECK(kvmpool_last_error_libvirt_code() == 8);
-    CHECK(none == SENTINEL && none_n == 42);
+    CHECK(none == SENTINEL);
 
     for (int with_port = 0; with_port < 2; with_port++) {
         srcs = NULL;
-        n = 0;
         CHECK_OK(kvmpool_conn_find_pool_sources(conn, "netfs", "127.0.0.1",
-                                                with_port ? 2049 : 0, NULL, &srcs, &n));
+                                                with_port ? 2049 : 0, NULL, &srcs));
+        n = kvmpool_pool_sources_len(srcs);
         CHECK(n == 1);
         if (n >= 1) {
-            check_source(srcs[0], "netfs", "127.0.0.1", 0, NULL, "/testshare", NULL, "nfs",
-                         NULL);
+            const kvmpool_pool_source *share = kvmpool_pool_sources_get(srcs, 0);
+            check_source(share, "netfs", "127.0.0.1", 0, NULL, "/testshare", NULL, "nfs", NULL);
             kvmpool_pool_spec *spec = NULL;
             snprintf(name, sizeof name, "kvmpool-c-disc-share-%ld", pid);
-            CHECK_OK(kvmpool_pool_source_to_spec(srcs[0], name, "/mnt/kvmpool-c-share", &spec));
+            CHECK_OK(kvmpool_pool_source_to_spec(share, name, "/mnt/kvmpool-c-share", &spec));
             if (spec != NULL) {
                 CHECK_STREQ(spec_type(spec, buf, sizeof buf), "netfs");
                 CHECK_STREQ(spec_target(spec, buf, sizeof buf), "/mnt/kvmpool-c-share");
@@ -744,7 +745,7 @@ static void discovery_test_driver(kvmpool_conn *conn, kvmpool_pool_source ***kee
             kvmpool_pool_spec_free(spec);
             /* NULL target: the netfs default, /var/lib/libvirt/images/<name> */
             spec = NULL;
-            CHECK_OK(kvmpool_pool_source_to_spec(srcs[0], name, NULL, &spec));
+            CHECK_OK(kvmpool_pool_source_to_spec(share, name, NULL, &spec));
             if (spec != NULL) {
                 snprintf(name, sizeof name, "/var/lib/libvirt/images/kvmpool-c-disc-share-%ld",
                          pid);
@@ -754,13 +755,13 @@ static void discovery_test_driver(kvmpool_conn *conn, kvmpool_pool_source ***kee
             /* a relative target makes a spec that the spec rules refuse (as the
              * constructors' specs: checked by validate and at define) */
             spec = NULL;
-            CHECK_OK(kvmpool_pool_source_to_spec(srcs[0], "share", "relative", &spec));
+            CHECK_OK(kvmpool_pool_source_to_spec(share, "share", "relative", &spec));
             if (spec != NULL)
                 CHECK_ARG(kvmpool_pool_spec_validate(spec), KVMPOOL_ERR_INVALID_SPEC,
                           "target");
             kvmpool_pool_spec_free(spec);
         }
-        kvmpool_pool_source_list_free(srcs, n);
+        kvmpool_pool_sources_free(srcs);
     }
 
     /* The test driver searches for logical and netfs only. */
@@ -774,10 +775,9 @@ static void discovery_test_driver(kvmpool_conn *conn, kvmpool_pool_source ***kee
      * libvirt's own quirk: it tests the type number for 0, which is dir); the daemon
      * says VIR_ERR_NO_SUPPORT. Either way a failure with the outputs untouched. */
     none = SENTINEL;
-    none_n = 42;
-    kvmpool_status st = kvmpool_conn_find_pool_sources(conn, "dir", NULL, 0, NULL, &none, &none_n);
+    kvmpool_status st = kvmpool_conn_find_pool_sources(conn, "dir", NULL, 0, NULL, &none);
     CHECK(st == KVMPOOL_ERR_UNSUPPORTED || st == KVMPOOL_ERR_LIBVIRT);
-    CHECK(none == SENTINEL && none_n == 42);
+    CHECK(none == SENTINEL);
     printf("  dir on the test driver: %s: %s\n", kvmpool_status_name(st),
            kvmpool_last_error_message());
 }
@@ -963,12 +963,12 @@ static void inventory(struct fixture *f)
 {
     announce("inventory", f->label);
     kvmpool_inventory_options d = kvmpool_inventory_options_default();
-    CHECK(d.volumes == true && d.formats == false && d.threads == 8);
+    CHECK(d.flags == KVMPOOL_INVENTORY_VOLUMES && d.threads == 8);
 
     check_inventory(f, NULL, 1, 0); /* NULL: the defaults */
     check_inventory(f, &d, 1, 0);
     kvmpool_inventory_options o = d;
-    o.formats = true;
+    o.flags |= KVMPOOL_INVENTORY_FORMATS;
     check_inventory(f, &o, 1, 1);
     o.threads = 1;
     check_inventory(f, &o, 1, 1);
@@ -976,85 +976,80 @@ static void inventory(struct fixture *f)
     check_inventory(f, &o, 1, 1);
     o.threads = 1000; /* capped at 64 */
     check_inventory(f, &o, 1, 1);
-    o.volumes = false;
+    o.flags &= ~KVMPOOL_INVENTORY_VOLUMES;
     check_inventory(f, &o, 0, 0);
 }
 
 static void list_by_type(struct fixture *f, const char *logical_name)
 {
     announce("list by type", f->label);
-    kvmpool_pool **pools = NULL;
-    size_t n = 0;
+    kvmpool_pools *pools = NULL;
     const char *dir[] = {"dir"};
     const char *both[] = {"dir", "logical"};
     const char *logical[] = {"logical"};
     const char *iscsi[] = {"iscsi"};
 
-    CHECK_OK(kvmpool_pool_list_by_type(f->conn, 0, dir, 1, &pools, &n));
-    CHECK(count_named(pools, n, f->running) == 1 && count_named(pools, n, f->stopped) == 1);
+    CHECK_OK(kvmpool_pool_list_by_type(f->conn, 0, dir, 1, &pools));
+    CHECK(count_named(pools, f->running) == 1 && count_named(pools, f->stopped) == 1);
     if (logical_name)
-        CHECK(count_named(pools, n, logical_name) == 0);
-    for (size_t i = 0; i < n; i++) {
+        CHECK(count_named(pools, logical_name) == 0);
+    for (size_t i = 0; i < kvmpool_pools_len(pools); i++) {
         char *t = NULL, buf[64];
-        CHECK_OK(kvmpool_pool_type(pools[i], &t));
+        CHECK_OK(kvmpool_pool_type(kvmpool_pools_get(pools, i), &t));
         CHECK_STREQ(kt_take(t, buf, sizeof buf), "dir");
     }
-    kvmpool_pool_list_free(pools, n);
+    kvmpool_pools_free(pools);
 
-    CHECK_OK(kvmpool_pool_list_by_type(f->conn, KVMPOOL_LIST_ACTIVE, dir, 1, &pools, &n));
-    CHECK(count_named(pools, n, f->running) == 1 && count_named(pools, n, f->stopped) == 0);
-    kvmpool_pool_list_free(pools, n);
-    CHECK_OK(kvmpool_pool_list_by_type(f->conn, KVMPOOL_LIST_INACTIVE, dir, 1, &pools, &n));
-    CHECK(count_named(pools, n, f->running) == 0 && count_named(pools, n, f->stopped) == 1);
-    kvmpool_pool_list_free(pools, n);
+    CHECK_OK(kvmpool_pool_list_by_type(f->conn, KVMPOOL_LIST_ACTIVE, dir, 1, &pools));
+    CHECK(count_named(pools, f->running) == 1 && count_named(pools, f->stopped) == 0);
+    kvmpool_pools_free(pools);
+    CHECK_OK(kvmpool_pool_list_by_type(f->conn, KVMPOOL_LIST_INACTIVE, dir, 1, &pools));
+    CHECK(count_named(pools, f->running) == 0 && count_named(pools, f->stopped) == 1);
+    kvmpool_pools_free(pools);
 
     if (logical_name) {
-        CHECK_OK(kvmpool_pool_list_by_type(f->conn, 0, logical, 1, &pools, &n));
-        CHECK(count_named(pools, n, logical_name) == 1 && count_named(pools, n, f->running) == 0);
-        kvmpool_pool_list_free(pools, n);
-        CHECK_OK(kvmpool_pool_list_by_type(f->conn, 0, both, 2, &pools, &n));
-        CHECK(count_named(pools, n, logical_name) == 1 && count_named(pools, n, f->running) == 1 &&
-              count_named(pools, n, f->stopped) == 1);
-        kvmpool_pool_list_free(pools, n);
+        CHECK_OK(kvmpool_pool_list_by_type(f->conn, 0, logical, 1, &pools));
+        CHECK(count_named(pools, logical_name) == 1 && count_named(pools, f->running) == 0);
+        kvmpool_pools_free(pools);
+        CHECK_OK(kvmpool_pool_list_by_type(f->conn, 0, both, 2, &pools));
+        CHECK(count_named(pools, logical_name) == 1 && count_named(pools, f->running) == 1 &&
+              count_named(pools, f->stopped) == 1);
+        kvmpool_pools_free(pools);
     }
-    /* a type nobody has: an empty list is NULL with a count of 0 */
+    /* a type nobody has: an empty list (a handle of length 0, freed as any list) */
     pools = SENTINEL;
-    n = 42;
-    if (!f->live) {
-        CHECK_OK(kvmpool_pool_list_by_type(f->conn, 0, iscsi, 1, &pools, &n));
-        CHECK(pools == NULL && n == 0);
-    } else {
-        CHECK_OK(kvmpool_pool_list_by_type(f->conn, 0, iscsi, 1, &pools, &n));
-        CHECK(count_named(pools, n, f->running) == 0);
-        kvmpool_pool_list_free(pools, n);
-    }
+    CHECK_OK(kvmpool_pool_list_by_type(f->conn, 0, iscsi, 1, &pools));
+    CHECK(pools != SENTINEL && pools != NULL);
+    if (!f->live)
+        CHECK(kvmpool_pools_len(pools) == 0 && kvmpool_pools_get(pools, 0) == NULL);
+    else
+        CHECK(count_named(pools, f->running) == 0);
+    kvmpool_pools_free(pools);
 
     /* no types (NULL or an empty array): every type, as kvmpool_pool_list */
-    kvmpool_pool **all = NULL;
-    size_t all_n = 0;
-    CHECK_OK(kvmpool_pool_list_by_type(f->conn, 0, NULL, 0, &pools, &n));
-    CHECK_OK(kvmpool_pool_list(f->conn, 0, &all, &all_n));
+    kvmpool_pools *all = NULL;
+    CHECK_OK(kvmpool_pool_list_by_type(f->conn, 0, NULL, 0, &pools));
+    CHECK_OK(kvmpool_pool_list(f->conn, 0, &all));
     if (!f->live) /* the live daemon is shared: others may add pools meanwhile */
-        CHECK(n == all_n);
-    CHECK(count_named(pools, n, f->running) == 1 && count_named(all, all_n, f->running) == 1);
+        CHECK(kvmpool_pools_len(pools) == kvmpool_pools_len(all));
+    CHECK(count_named(pools, f->running) == 1 && count_named(all, f->running) == 1);
     if (logical_name)
-        CHECK(count_named(pools, n, logical_name) == 1);
-    kvmpool_pool_list_free(pools, n);
-    kvmpool_pool_list_free(all, all_n);
-    CHECK_OK(kvmpool_pool_list_by_type(f->conn, 0, dir, 0, &pools, &n));
-    CHECK(count_named(pools, n, f->running) == 1);
+        CHECK(count_named(pools, logical_name) == 1);
+    kvmpool_pools_free(pools);
+    kvmpool_pools_free(all);
+    CHECK_OK(kvmpool_pool_list_by_type(f->conn, 0, dir, 0, &pools));
+    CHECK(count_named(pools, f->running) == 1);
     if (logical_name)
-        CHECK(count_named(pools, n, logical_name) == 1);
-    kvmpool_pool_list_free(pools, n);
+        CHECK(count_named(pools, logical_name) == 1);
+    kvmpool_pools_free(pools);
 
     /* an unknown type anywhere in the list: INVALID_SPEC naming "types", nothing written */
     const char *bad[] = {"logical", "dir", "nfs"};
     pools = SENTINEL;
-    n = 42;
-    CHECK_ARG(kvmpool_pool_list_by_type(f->conn, 0, bad, 3, &pools, &n), KVMPOOL_ERR_INVALID_SPEC,
+    CHECK_ARG(kvmpool_pool_list_by_type(f->conn, 0, bad, 3, &pools), KVMPOOL_ERR_INVALID_SPEC,
               "types");
     CHECK_MESSAGE_HAS("nfs");
-    CHECK(pools == SENTINEL && n == 42);
+    CHECK(pools == SENTINEL);
 }
 
 /* The persistent definition: on the daemon an edit of a running pool shows there and
@@ -1299,17 +1294,17 @@ static void capabilities_live(kvmpool_conn *conn, kvmpool_pool_caps **caps_out)
     kvmpool_pool_caps *caps = NULL;
     REQUIRE_OK(kvmpool_conn_pool_capabilities(conn, &caps));
     *caps_out = caps;
-    char **list = NULL, *s = NULL, name[96];
-    size_t n = 0;
+    kvmpool_strings *list = NULL;
+    char *s = NULL, name[96];
     bool b = false;
 
     /* every type the daemon lists is a known type */
-    CHECK_OK(kvmpool_pool_caps_types(caps, &list, &n));
-    CHECK(n >= 1 && has_string(list, n, "dir") && has_string(list, n, "iscsi-direct") &&
-          has_string(list, n, "netfs"));
-    for (size_t i = 0; i < n; i++)
-        CHECK_OK(kvmpool_pool_caps_supported(caps, list[i], &b));
-    kvmpool_string_list_free(list, n);
+    CHECK_OK(kvmpool_pool_caps_types(caps, &list));
+    CHECK(kvmpool_strings_len(list) >= 1 && has_string(list, "dir") &&
+          has_string(list, "iscsi-direct") && has_string(list, "netfs"));
+    for (size_t i = 0; i < kvmpool_strings_len(list); i++)
+        CHECK_OK(kvmpool_pool_caps_supported(caps, kvmpool_strings_get(list, i), &b));
+    kvmpool_strings_free(list);
 
     b = false;
     CHECK_OK(kvmpool_pool_caps_supported(caps, "dir", &b));
@@ -1320,12 +1315,12 @@ static void capabilities_live(kvmpool_conn *conn, kvmpool_pool_caps **caps_out)
 
     /* dir: no source format; volume formats raw (the default), qcow2, ... */
     list = SENTINEL;
-    n = 42;
-    CHECK_OK(kvmpool_pool_caps_pool_formats(caps, "dir", &list, &n));
-    CHECK(list == NULL && n == 0);
-    CHECK_OK(kvmpool_pool_caps_volume_formats(caps, "dir", &list, &n));
-    CHECK(has_string(list, n, "raw") && has_string(list, n, "qcow2"));
-    kvmpool_string_list_free(list, n);
+    CHECK_OK(kvmpool_pool_caps_pool_formats(caps, "dir", &list));
+    CHECK(list != SENTINEL && kvmpool_strings_len(list) == 0);
+    kvmpool_strings_free(list);
+    CHECK_OK(kvmpool_pool_caps_volume_formats(caps, "dir", &list));
+    CHECK(has_string(list, "raw") && has_string(list, "qcow2"));
+    kvmpool_strings_free(list);
     s = SENTINEL;
     CHECK_OK(kvmpool_pool_caps_default_pool_format(caps, "dir", &s));
     CHECK(s == NULL);
@@ -1334,12 +1329,12 @@ static void capabilities_live(kvmpool_conn *conn, kvmpool_pool_caps **caps_out)
     kvmpool_string_free(s);
 
     /* fs and netfs: source formats with a default; logical: no volume format */
-    CHECK_OK(kvmpool_pool_caps_pool_formats(caps, "fs", &list, &n));
-    CHECK(has_string(list, n, "ext4") && has_string(list, n, "xfs"));
-    kvmpool_string_list_free(list, n);
-    CHECK_OK(kvmpool_pool_caps_pool_formats(caps, "netfs", &list, &n));
-    CHECK(has_string(list, n, "nfs") && has_string(list, n, "glusterfs"));
-    kvmpool_string_list_free(list, n);
+    CHECK_OK(kvmpool_pool_caps_pool_formats(caps, "fs", &list));
+    CHECK(has_string(list, "ext4") && has_string(list, "xfs"));
+    kvmpool_strings_free(list);
+    CHECK_OK(kvmpool_pool_caps_pool_formats(caps, "netfs", &list));
+    CHECK(has_string(list, "nfs") && has_string(list, "glusterfs"));
+    kvmpool_strings_free(list);
     CHECK_OK(kvmpool_pool_caps_default_pool_format(caps, "fs", &s));
     CHECK_STREQ(s, "auto");
     kvmpool_string_free(s);
@@ -1347,9 +1342,9 @@ static void capabilities_live(kvmpool_conn *conn, kvmpool_pool_caps **caps_out)
     CHECK_STREQ(s, "lvm2");
     kvmpool_string_free(s);
     list = SENTINEL;
-    n = 42;
-    CHECK_OK(kvmpool_pool_caps_volume_formats(caps, "logical", &list, &n));
-    CHECK(list == NULL && n == 0);
+    CHECK_OK(kvmpool_pool_caps_volume_formats(caps, "logical", &list));
+    CHECK(list != SENTINEL && kvmpool_strings_len(list) == 0);
+    kvmpool_strings_free(list);
     s = SENTINEL;
     CHECK_OK(kvmpool_pool_caps_default_volume_format(caps, "logical", &s));
     CHECK(s == NULL);
@@ -1422,23 +1417,21 @@ static void iscsi_direct_live(kvmpool_conn *conn)
     begin(what);
     uint16_t port = (uint16_t)strtoul(port_text, NULL, 10);
 
-    kvmpool_pool_source **srcs = NULL;
-    size_t n = 0;
-    CHECK_OK(kvmpool_conn_find_pool_sources(conn, "iscsi-direct", host, port, initiator, &srcs,
-                                            &n));
+    kvmpool_pool_sources *srcs = NULL;
+    CHECK_OK(kvmpool_conn_find_pool_sources(conn, "iscsi-direct", host, port, initiator, &srcs));
+    size_t n = kvmpool_pool_sources_len(srcs);
     const kvmpool_pool_source *found = NULL;
     for (size_t i = 0; i < n && found == NULL; i++) {
-        char **devs = NULL;
-        size_t dn = 0;
-        CHECK_OK(kvmpool_pool_source_devices(srcs[i], &devs, &dn));
-        if (has_string(devs, dn, iqn))
-            found = srcs[i];
-        kvmpool_string_list_free(devs, dn);
+        kvmpool_strings *devs = NULL;
+        CHECK_OK(kvmpool_pool_source_devices(kvmpool_pool_sources_get(srcs, i), &devs));
+        if (has_string(devs, iqn))
+            found = kvmpool_pool_sources_get(srcs, i);
+        kvmpool_strings_free(devs);
     }
     CHECK(found != NULL);
     if (found == NULL) {
         fprintf(stderr, "  target %s not found among %zu sources\n", iqn, n);
-        kvmpool_pool_source_list_free(srcs, n);
+        kvmpool_pool_sources_free(srcs);
         return;
     }
     /* the initiator is the one the search logged in as */
@@ -1448,7 +1441,7 @@ static void iscsi_direct_live(kvmpool_conn *conn)
     snprintf(name, sizeof name, "kvmpool-c-disc-iscsid-%ld", pid);
     kvmpool_pool_spec *spec = NULL;
     CHECK_OK(kvmpool_pool_source_to_spec(found, name, NULL, &spec));
-    kvmpool_pool_source_list_free(srcs, n); /* the spec does not depend on the list */
+    kvmpool_pool_sources_free(srcs); /* the spec does not depend on the list */
     if (spec == NULL)
         return;
     CHECK_STREQ(spec_type(spec, buf, sizeof buf), "iscsi-direct");
@@ -1468,13 +1461,12 @@ static void iscsi_direct_live(kvmpool_conn *conn)
         /* two LUNs of 64 and 32 MiB (tgtd reports a little under whole sizes) */
         CHECK(info.state == KVMPOOL_POOL_RUNNING);
         CHECK(info.capacity <= 96ull << 20 && info.capacity > 95ull << 20);
-        kvmpool_vol **vols = NULL;
-        size_t vn = 0;
+        kvmpool_vols *vols = NULL;
         int lun64 = 0, lun32 = 0;
-        CHECK_OK(kvmpool_vol_list(pool, &vols, &vn));
-        for (size_t i = 0; i < vn; i++) {
+        CHECK_OK(kvmpool_vol_list(pool, &vols));
+        for (size_t i = 0; i < kvmpool_vols_len(vols); i++) {
             kvmpool_vol_details vd;
-            CHECK_OK(kvmpool_vol_info(vols[i], &vd));
+            CHECK_OK(kvmpool_vol_info(kvmpool_vols_get(vols, i), &vd));
             if (vd.capacity <= 64ull << 20 && vd.capacity > 63ull << 20)
                 lun64++;
             if (vd.capacity <= 32ull << 20 && vd.capacity > 31ull << 20) {
@@ -1483,7 +1475,7 @@ static void iscsi_direct_live(kvmpool_conn *conn)
             }
         }
         CHECK(lun64 == 1 && lun32 == 1);
-        kvmpool_vol_list_free(vols, vn);
+        kvmpool_vols_free(vols);
         CHECK_OK(kvmpool_pool_destroy(pool));
         CHECK_OK(kvmpool_pool_undefine(pool));
         kvmpool_pool_free(pool);
@@ -1502,27 +1494,28 @@ static void gluster_netfs_live(kvmpool_conn *conn, const char *scratch)
         return;
     begin(what);
 
-    kvmpool_pool_source **srcs = NULL;
-    size_t n = 0;
-    CHECK_OK(kvmpool_conn_find_pool_sources(conn, "netfs", host, 0, NULL, &srcs, &n));
+    kvmpool_pool_sources *srcs = NULL;
+    CHECK_OK(kvmpool_conn_find_pool_sources(conn, "netfs", host, 0, NULL, &srcs));
+    size_t n = kvmpool_pool_sources_len(srcs);
     const kvmpool_pool_source *found = NULL;
     for (size_t i = 0; i < n && found == NULL; i++) {
+        const kvmpool_pool_source *src = kvmpool_pool_sources_get(srcs, i);
         char *format = NULL, *dir = NULL;
-        CHECK_OK(kvmpool_pool_source_format(srcs[i], &format));
-        CHECK_OK(kvmpool_pool_source_dir(srcs[i], &dir));
+        CHECK_OK(kvmpool_pool_source_format(src, &format));
+        CHECK_OK(kvmpool_pool_source_dir(src, &dir));
         const char *d = dir;
         while (d != NULL && *d == '/')
             d++;
         if (format != NULL && strcmp(format, "glusterfs") == 0 && d != NULL &&
             strcmp(d, volume) == 0)
-            found = srcs[i];
+            found = src;
         kvmpool_string_free(format);
         kvmpool_string_free(dir);
     }
     CHECK(found != NULL);
     if (found == NULL) {
         fprintf(stderr, "  gluster volume %s not found among %zu sources\n", volume, n);
-        kvmpool_pool_source_list_free(srcs, n);
+        kvmpool_pool_sources_free(srcs);
         return;
     }
     char *s = NULL, buf[1300];
@@ -1541,7 +1534,7 @@ static void gluster_netfs_live(kvmpool_conn *conn, const char *scratch)
     snprintf(target, sizeof target, "%s/glmnt", scratch);
     kvmpool_pool_spec *spec = NULL;
     CHECK_OK(kvmpool_pool_source_to_spec(found, name, target, &spec));
-    kvmpool_pool_source_list_free(srcs, n);
+    kvmpool_pool_sources_free(srcs);
     if (spec == NULL)
         return;
     CHECK_STREQ(spec_type(spec, buf, sizeof buf), "netfs");
@@ -1586,9 +1579,9 @@ int main(void)
     /* test:///default: one shared state per process */
     kvmpool_conn *conn = NULL;
     REQUIRE_OK(kvmpool_connect("test:///default", &conn));
-    kvmpool_pool_source **srcs = NULL;
-    size_t nsrcs = 0;
-    discovery_test_driver(conn, &srcs, &nsrcs);
+    kvmpool_pool_sources *srcs = NULL;
+    discovery_test_driver(conn, &srcs);
+    size_t nsrcs = kvmpool_pool_sources_len(srcs);
     capabilities_test_driver(conn);
 
     struct fixture f;
@@ -1599,7 +1592,8 @@ int main(void)
     REQUIRE_OK(kvmpool_pool_spec_dir("kvmpool-c-disc-args", "/kvmpool-c-disc-args", &pspec));
     REQUIRE_OK(kvmpool_vol_spec_new("disc-args.img", 0, &vspec));
     if (nsrcs > 0)
-        bad_arguments(conn, f.run_pool, pspec, vspec, srcs[0], NULL, datafile);
+        bad_arguments(conn, f.run_pool, pspec, vspec, kvmpool_pool_sources_get(srcs, 0), NULL,
+                      datafile);
     inventory(&f);
     char vg_pool[96];
     snprintf(vg_pool, sizeof vg_pool, "kvmpool-c-disc-vg-%ld", pid);
@@ -1626,7 +1620,8 @@ int main(void)
         fixture_up(&f, conn, "the live daemon", 1, base);
         /* the sources from the test driver outlive their connection */
         if (nsrcs > 0)
-            bad_arguments(conn, f.run_pool, pspec, vspec, srcs[0], caps, datafile);
+            bad_arguments(conn, f.run_pool, pspec, vspec, kvmpool_pool_sources_get(srcs, 0),
+                          caps, datafile);
         inventory(&f);
         list_by_type(&f, NULL);
         persistent_spec(&f, base);
@@ -1638,7 +1633,7 @@ int main(void)
         kvmpool_conn_free(conn);
     }
     alarm(0);
-    kvmpool_pool_source_list_free(srcs, nsrcs);
+    kvmpool_pool_sources_free(srcs);
     kvmpool_pool_spec_free(pspec);
     kvmpool_vol_spec_free(vspec);
     kt_rmtree(scratch);

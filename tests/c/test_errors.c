@@ -138,10 +138,9 @@ static void real_failures(void)
     CHECK_STATUS(kvmpool_pool_destroy(idle), KVMPOOL_ERR_STATE);
     CHECK(kvmpool_last_error_libvirt_code() == 55);
     check_last_error("KVMPOOL_ERR_STATE", 1);
-    kvmpool_vol **vols = SENTINEL;
-    size_t count = 12345;
-    CHECK_STATUS(kvmpool_vol_list(idle, &vols, &count), KVMPOOL_ERR_STATE);
-    CHECK(vols == SENTINEL && count == 12345);
+    kvmpool_vols *vols = SENTINEL;
+    CHECK_STATUS(kvmpool_vol_list(idle, &vols), KVMPOOL_ERR_STATE);
+    CHECK(vols == SENTINEL);
     CHECK_OK(kvmpool_pool_undefine(idle));
     kvmpool_pool_free(idle);
     kvmpool_pool_spec_free(idle_spec);
@@ -267,10 +266,9 @@ static void null_arguments(void)
     kvmpool_vol *v = SENTINEL;
     kvmpool_pool_spec *ps = SENTINEL;
     kvmpool_vol_spec *vs = SENTINEL;
-    kvmpool_pool **plist = SENTINEL;
-    kvmpool_vol **vlist = SENTINEL;
-    char **names = SENTINEL;
-    size_t n = 42;
+    kvmpool_pools *plist = SENTINEL;
+    kvmpool_vols *vlist = SENTINEL;
+    kvmpool_strings *names = SENTINEL;
     bool b = true;
     uint64_t u = 42;
     uint32_t changes = 42;
@@ -414,10 +412,9 @@ static void null_arguments(void)
     NUL(kvmpool_pool_lookup_by_target_path(NULL, "/t", &p));
     NUL(kvmpool_pool_lookup_by_target_path(conn, NULL, &p));
     NUL(kvmpool_pool_lookup_by_target_path(conn, "/t", NULL));
-    NUL(kvmpool_pool_list(NULL, 0, &plist, &n));
-    NUL(kvmpool_pool_list(conn, 0, NULL, &n));
-    NUL(kvmpool_pool_list(conn, 0, &plist, NULL));
-    CHECK(p == SENTINEL && plist == SENTINEL && n == 42);
+    NUL(kvmpool_pool_list(NULL, 0, &plist));
+    NUL(kvmpool_pool_list(conn, 0, NULL));
+    CHECK(p == SENTINEL && plist == SENTINEL);
     NUL(kvmpool_pool_build(NULL, KVMPOOL_BUILD_NORMAL));
     NUL(kvmpool_pool_start(NULL));
     NUL(kvmpool_pool_start_with_build(NULL, KVMPOOL_BUILD_NORMAL));
@@ -500,13 +497,11 @@ static void null_arguments(void)
     NUL(kvmpool_vol_lookup_by_path(NULL, "/p", &v));
     NUL(kvmpool_vol_lookup_by_path(conn, NULL, &v));
     NUL(kvmpool_vol_lookup_by_path(conn, "/p", NULL));
-    NUL(kvmpool_vol_list(NULL, &vlist, &n));
-    NUL(kvmpool_vol_list(pool, NULL, &n));
-    NUL(kvmpool_vol_list(pool, &vlist, NULL));
-    NUL(kvmpool_vol_list_names(NULL, &names, &n));
-    NUL(kvmpool_vol_list_names(pool, NULL, &n));
-    NUL(kvmpool_vol_list_names(pool, &names, NULL));
-    CHECK(v == SENTINEL && vlist == SENTINEL && names == SENTINEL && n == 42);
+    NUL(kvmpool_vol_list(NULL, &vlist));
+    NUL(kvmpool_vol_list(pool, NULL));
+    NUL(kvmpool_vol_list_names(NULL, &names));
+    NUL(kvmpool_vol_list_names(pool, NULL));
+    CHECK(v == SENTINEL && vlist == SENTINEL && names == SENTINEL);
     NUL(kvmpool_vol_name(NULL, &s));
     NUL(kvmpool_vol_name(vol, NULL));
     NUL(kvmpool_vol_key(NULL, &s));
@@ -549,9 +544,15 @@ static void null_arguments(void)
     kvmpool_pool_spec_free(NULL);
     kvmpool_vol_spec_free(NULL);
     kvmpool_string_free(NULL);
-    kvmpool_string_list_free(NULL, 0);
-    kvmpool_pool_list_free(NULL, 0);
-    kvmpool_vol_list_free(NULL, 0);
+    kvmpool_strings_free(NULL);
+    kvmpool_pools_free(NULL);
+    kvmpool_vols_free(NULL);
+    kvmpool_pool_sources_free(NULL);
+    /* and a NULL list reads as empty */
+    CHECK(kvmpool_strings_len(NULL) == 0 && kvmpool_strings_get(NULL, 0) == NULL);
+    CHECK(kvmpool_pools_len(NULL) == 0 && kvmpool_pools_get(NULL, 0) == NULL);
+    CHECK(kvmpool_vols_len(NULL) == 0 && kvmpool_vols_get(NULL, 0) == NULL);
+    CHECK(kvmpool_pool_sources_len(NULL) == 0 && kvmpool_pool_sources_get(NULL, 0) == NULL);
     (void)c;
 }
 

@@ -333,12 +333,11 @@ int main(void)
     pthread_join(server, NULL);
     free(image);
 
-    kvmpool_vol **vols = NULL;
-    size_t n = 0;
-    CHECK_OK(kvmpool_vol_list(pool, &vols, &n));
-    for (size_t i = 0; i < n; i++)
-        CHECK_OK(kvmpool_vol_delete(vols[i], KVMPOOL_DELETE_NORMAL));
-    kvmpool_vol_list_free(vols, n);
+    kvmpool_vols *vols = NULL;
+    CHECK_OK(kvmpool_vol_list(pool, &vols));
+    for (size_t i = 0; i < kvmpool_vols_len(vols); i++)
+        CHECK_OK(kvmpool_vol_delete(kvmpool_vols_get(vols, i), KVMPOOL_DELETE_NORMAL));
+    kvmpool_vols_free(vols);
     CHECK_OK(kvmpool_pool_destroy(pool));
     CHECK_OK(kvmpool_pool_delete(pool, KVMPOOL_DELETE_NORMAL));
     CHECK_OK(kvmpool_pool_undefine(pool));

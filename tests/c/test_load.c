@@ -259,14 +259,14 @@ static int op_delete(struct worker *w, int i)
 /* Its own volumes, as the pool lists them while the others work. */
 static int op_list(struct worker *w, int i)
 {
-    kvmpool_vol **vols = NULL;
-    size_t n = 0;
+    kvmpool_vols *vols = NULL;
     char prefix[16], buf[256];
-    int mine = 0, good = ok(w, i, "vol_list", kvmpool_vol_list(w->sh->pool, &vols, &n));
+    int mine = 0, good = ok(w, i, "vol_list", kvmpool_vol_list(w->sh->pool, &vols));
     snprintf(prefix, sizeof prefix, "c%d-", w->id);
-    for (size_t j = 0; good && j < n; j++) {
+    for (size_t j = 0; good && j < kvmpool_vols_len(vols); j++) {
+        const kvmpool_vol *vol = kvmpool_vols_get(vols, j);
         char *s = NULL;
-        if (!ok(w, i, "vol_name", kvmpool_vol_name(vols[j], &s)))
+        if (!ok(w, i, "vol_name", kvmpool_vol_name(vol, &s)))
             break;
         const char *name = kt_take(s, buf, sizeof buf);
         if (strncmp(name, prefix, strlen(prefix)) != 0)
@@ -275,11 +275,11 @@ static int op_list(struct worker *w, int i)
         int found = 0;
         for (int k = 0; k < w->n_own; k++)
             if (strcmp(w->own[k].name, name) == 0)
-                found = capacity_of(w, i, vols[j]) == w->own[k].capacity;
+                found = capacity_of(w, i, vol) == w->own[k].capacity;
         expect(w, i, found, "a listed volume of this thread is in its model, same capacity");
     }
     expect(w, i, !good || mine == w->n_own, "the listing shows every volume of the model");
-    kvmpool_vol_list_free(vols, n);
+    kvmpool_vols_free(vols);
     w->done[OP_LIST] += good;
     return good;
 }
@@ -355,12 +355,12 @@ static void *work(void *arg)
 /* The pool's volumes against the union of the models. */
 static void check_pool(struct shared *sh, struct worker *ws, const char *how)
 {
-    kvmpool_vol **vols = NULL;
-    size_t n = 0;
+    kvmpool_vols *vols = NULL;
     int expected = 0;
     for (int t = 0; t < THREADS; t++)
         expected += ws[t].n_own;
-    CHECK_OK(kvmpool_vol_list(sh->pool, &vols, &n));
+    CHECK_OK(kvmpool_vol_list(sh->pool, &vols));
+    size_t n = kvmpool_vols_len(vols);
     if ((size_t)expected != n) {
         kt_failed++;
         fprintf(stderr, "FAILED: %s: the pool has %zu volumes, the models %d (seed %" PRIu64 ")\n",
@@ -370,9 +370,9 @@ static void check_pool(struct shared *sh, struct worker *ws, const char *how)
         char *s = NULL, buf[256];
         kvmpool_vol_details d;
         memset(&d, 0, sizeof d);
-        CHECK_OK(kvmpool_vol_name(vols[j], &s));
+        CHECK_OK(kvmpool_vol_name(kvmpool_vols_get(vols, j), &s));
         const char *name = kt_take(s, buf, sizeof buf);
-        CHECK_OK(kvmpool_vol_info(vols[j], &d));
+        CHECK_OK(kvmpool_vol_info(kvmpool_vols_get(vols, j), &d));
         int found = 0;
         for (int t = 0; t < THREADS; t++)
             for (int k = 0; k < ws[t].n_own; k++)
@@ -391,7 +391,7 @@ static void check_pool(struct shared *sh, struct worker *ws, const char *how)
             fprintf(stderr, "FAILED: %s: %s is in the pool but in no model\n", how, name);
         }
     }
-    kvmpool_vol_list_free(vols, n);
+    kvmpool_vols_free(vols);
 }
 
 /* Live: the files in the target directory are the models' volumes. */
@@ -486,12 +486,11 @@ static void run(const char *uri, int live, const char *dir, int ops, uint64_t se
     }
 
     /* Clean up: every volume, then the pool. */
-    kvmpool_vol **vols = NULL;
-    size_t n = 0;
-    CHECK_OK(kvmpool_vol_list(sh.pool, &vols, &n));
-    for (size_t j = 0; j < n; j++)
-        CHECK_OK(kvmpool_vol_delete(vols[j], KVMPOOL_DELETE_NORMAL));
-    kvmpool_vol_list_free(vols, n);
+    kvmpool_vols *vols = NULL;
+    CHECK_OK(kvmpool_vol_list(sh.pool, &vols));
+    for (size_t j = 0; j < kvmpool_vols_len(vols); j++)
+        CHECK_OK(kvmpool_vol_delete(kvmpool_vols_get(vols, j), KVMPOOL_DELETE_NORMAL));
+    kvmpool_vols_free(vols);
     CHECK_OK(kvmpool_pool_destroy(sh.pool));
     CHECK_OK(kvmpool_pool_delete(sh.pool, KVMPOOL_DELETE_NORMAL));
     CHECK_OK(kvmpool_pool_undefine(sh.pool));

@@ -373,11 +373,11 @@ static void disk_pool_from_xml(void)
     CHECK(pool == NULL);
 }
 
-static int contains_pool(kvmpool_pool **pools, size_t n, const char *name)
+static int contains_pool(const kvmpool_pools *pools, const char *name)
 {
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < kvmpool_pools_len(pools); i++) {
         char *s = NULL;
-        if (kvmpool_pool_name(pools[i], &s) == KVMPOOL_OK) {
+        if (kvmpool_pool_name(kvmpool_pools_get(pools, i), &s) == KVMPOOL_OK) {
             int same = strcmp(s, name) == 0;
             kvmpool_string_free(s);
             if (same)
@@ -392,8 +392,7 @@ static void transient_list_ensure_edit(void)
 {
     kvmpool_pool_spec *tspec = NULL, *pspec = NULL;
     kvmpool_pool *tpool = NULL, *ppool = NULL;
-    kvmpool_pool **pools = NULL;
-    size_t n = 0;
+    kvmpool_pools *pools = NULL;
     bool b = true;
 
     REQUIRE_OK(kvmpool_pool_spec_dir("kvmpool-c-transient", "/kvmpool-c-transient", &tspec));
@@ -404,13 +403,15 @@ static void transient_list_ensure_edit(void)
     CHECK_OK(kvmpool_pool_create(conn, tspec, &tpool));
     CHECK_OK(kvmpool_pool_is_persistent(tpool, &b));
     CHECK(!b);
-    CHECK_OK(kvmpool_pool_list(conn, KVMPOOL_LIST_TRANSIENT, &pools, &n));
-    CHECK(n >= 1 && contains_pool(pools, n, "kvmpool-c-transient"));
-    kvmpool_pool_list_free(pools, n);
-    CHECK_OK(kvmpool_pool_list(conn, KVMPOOL_LIST_PERSISTENT, &pools, &n));
-    CHECK(!contains_pool(pools, n, "kvmpool-c-transient"));
-    kvmpool_pool_list_free(pools, n);
-    CHECK_STATUS(kvmpool_pool_list(conn, 1u << 20, &pools, &n), KVMPOOL_ERR_INVALID_SPEC);
+    CHECK_OK(kvmpool_pool_list(conn, KVMPOOL_LIST_TRANSIENT, &pools));
+    CHECK(kvmpool_pools_len(pools) >= 1 && contains_pool(pools, "kvmpool-c-transient"));
+    kvmpool_pools_free(pools);
+    CHECK_OK(kvmpool_pool_list(conn, KVMPOOL_LIST_PERSISTENT, &pools));
+    CHECK(!contains_pool(pools, "kvmpool-c-transient"));
+    kvmpool_pools_free(pools);
+    pools = NULL;
+    CHECK_STATUS(kvmpool_pool_list(conn, 1u << 20, &pools), KVMPOOL_ERR_INVALID_SPEC);
+    CHECK(pools == NULL);
     CHECK_OK(kvmpool_pool_destroy(tpool));
     CHECK_STATUS(kvmpool_pool_lookup(conn, "kvmpool-c-transient", &ppool),
                  KVMPOOL_ERR_NOT_FOUND);
@@ -427,7 +428,7 @@ static void transient_list_ensure_edit(void)
     /* ensure: defines, builds, starts and autostarts once; then changes nothing. */
     REQUIRE_OK(kvmpool_pool_spec_dir("kvmpool-c-ensure", "/kvmpool-c-ensure", &pspec));
     kvmpool_ensure_options opts = kvmpool_ensure_options_default();
-    CHECK(opts.build && opts.start && opts.autostart == -1 &&
+    CHECK(opts.flags == (KVMPOOL_ENSURE_BUILD | KVMPOOL_ENSURE_START) && opts.autostart == -1 &&
           opts.build_mode == KVMPOOL_BUILD_NORMAL);
     opts.autostart = 1;
     uint32_t changes = 0;
@@ -446,12 +447,32 @@ static void transient_list_ensure_edit(void)
     CHECK_STATUS(kvmpool_pool_ensure(conn, pspec, &opts, &untouched, &changes),
                  KVMPOOL_ERR_INVALID_SPEC);
     CHECK(untouched == NULL);
-    CHECK_OK(kvmpool_pool_list(conn, KVMPOOL_LIST_ACTIVE | KVMPOOL_LIST_AUTOSTART, &pools, &n));
-    CHECK(contains_pool(pools, n, "kvmpool-c-ensure"));
-    kvmpool_pool_list_free(pools, n);
-    CHECK_OK(kvmpool_pool_list(conn, KVMPOOL_LIST_INACTIVE, &pools, &n));
-    CHECK(!contains_pool(pools, n, "kvmpool-c-ensure"));
-    kvmpool_pool_list_free(pools, n);
+    CHECK_STREQ(kvmpool_last_error_field(), "options.autostart");
+    /* Options from memory nobody set: every bit pattern is a value that is checked
+     * (the struct holds integers only), never undefined behaviour. */
+    kvmpool_ensure_options garbage;
+    memset(&garbage, 0xa5, sizeof garbage);
+    CHECK_STATUS(kvmpool_pool_ensure(conn, pspec, &garbage, &untouched, &changes),
+                 KVMPOOL_ERR_INVALID_SPEC);
+    CHECK_STREQ(kvmpool_last_error_field(), "options.flags");
+    opts = kvmpool_ensure_options_default();
+    opts.flags |= 1u << 5;
+    CHECK_STATUS(kvmpool_pool_ensure(conn, pspec, &opts, &untouched, &changes),
+                 KVMPOOL_ERR_INVALID_SPEC);
+    CHECK_STREQ(kvmpool_last_error_field(), "options.flags");
+    CHECK(untouched == NULL);
+    /* Neither build nor start: nothing to change on a pool that exists. */
+    opts.flags = 0;
+    opts.build_mode = 12345; /* not read without KVMPOOL_ENSURE_BUILD */
+    CHECK_OK(kvmpool_pool_ensure(conn, pspec, &opts, &untouched, &changes));
+    CHECK(changes == 0);
+    kvmpool_pool_free(untouched);
+    CHECK_OK(kvmpool_pool_list(conn, KVMPOOL_LIST_ACTIVE | KVMPOOL_LIST_AUTOSTART, &pools));
+    CHECK(contains_pool(pools, "kvmpool-c-ensure"));
+    kvmpool_pools_free(pools);
+    CHECK_OK(kvmpool_pool_list(conn, KVMPOOL_LIST_INACTIVE, &pools));
+    CHECK(!contains_pool(pools, "kvmpool-c-ensure"));
+    kvmpool_pools_free(pools);
 
     /* edit: a changed target, kept UUID; a rename is refused. */
     kvmpool_pool_spec *cur = NULL;
@@ -561,19 +582,21 @@ static void volumes_on_the_test_driver(void)
     CHECK_STATUS(kvmpool_vol_clone(vol, "a/b", false, &(kvmpool_vol *){NULL}),
                  KVMPOOL_ERR_INVALID_SPEC);
 
-    kvmpool_vol **vols = NULL;
-    char **names = NULL;
-    size_t n = 0;
-    CHECK_OK(kvmpool_vol_list(pool, &vols, &n));
-    CHECK(n == 3);
-    if (n == 3) {
-        CHECK_OK(kvmpool_vol_name(vols[2], &s));
+    kvmpool_vols *vols = NULL;
+    kvmpool_strings *names = NULL;
+    CHECK_OK(kvmpool_vol_list(pool, &vols));
+    CHECK(kvmpool_vols_len(vols) == 3);
+    if (kvmpool_vols_len(vols) == 3) {
+        CHECK_OK(kvmpool_vol_name(kvmpool_vols_get(vols, 2), &s));
         CHECK_STREQ(take(s), "vm3.qcow2");
     }
-    kvmpool_vol_list_free(vols, n);
-    CHECK_OK(kvmpool_vol_list_names(pool, &names, &n));
-    CHECK(n == 3 && strcmp(names[0], "vm1.qcow2") == 0 && strcmp(names[1], "vm2.qcow2") == 0);
-    kvmpool_string_list_free(names, n);
+    CHECK(kvmpool_vols_get(vols, 3) == NULL && kvmpool_vols_get(vols, SIZE_MAX) == NULL);
+    kvmpool_vols_free(vols);
+    CHECK_OK(kvmpool_vol_list_names(pool, &names));
+    CHECK(kvmpool_strings_len(names) == 3 &&
+          strcmp(kvmpool_strings_get(names, 0), "vm1.qcow2") == 0 &&
+          strcmp(kvmpool_strings_get(names, 1), "vm2.qcow2") == 0);
+    kvmpool_strings_free(names);
 
     /* A transient volume XML. */
     kvmpool_vol *fromxml = NULL;
@@ -595,9 +618,9 @@ static void volumes_on_the_test_driver(void)
     CHECK_STATUS(kvmpool_vol_delete(byk, 5), KVMPOOL_ERR_INVALID_SPEC);
     CHECK_STATUS(kvmpool_vol_lookup(pool, "vm1.qcow2", &(kvmpool_vol *){NULL}),
                  KVMPOOL_ERR_NOT_FOUND);
-    CHECK_OK(kvmpool_vol_list(pool, &vols, &n));
-    CHECK(n == 0 && vols == NULL);
-    kvmpool_vol_list_free(vols, n);
+    CHECK_OK(kvmpool_vol_list(pool, &vols));
+    CHECK(vols != NULL && kvmpool_vols_len(vols) == 0 && kvmpool_vols_get(vols, 0) == NULL);
+    kvmpool_vols_free(vols);
 
     CHECK_OK(kvmpool_pool_destroy(pool));
     CHECK_OK(kvmpool_pool_delete(pool, KVMPOOL_DELETE_NORMAL));

@@ -67,11 +67,10 @@ static void one_round(struct worker *w, int round)
     }
 
     /* The shared pool, looked at by both threads. */
-    kvmpool_vol **vols = NULL;
-    size_t n = 0;
-    CHECK_OK(kvmpool_vol_list(sh->pool, &vols, &n));
-    CHECK(n >= 1);
-    kvmpool_vol_list_free(vols, n);
+    kvmpool_vols *vols = NULL;
+    CHECK_OK(kvmpool_vol_list(sh->pool, &vols));
+    CHECK(kvmpool_vols_len(vols) >= 1);
+    kvmpool_vols_free(vols);
     kvmpool_pool *again = NULL;
     CHECK_OK(kvmpool_pool_lookup(sh->conn, sh->pool_name, &again));
     kvmpool_pool_free(again);
@@ -159,11 +158,10 @@ static void run(const char *uri, int live, const char *dir)
         CHECK(pthread_join(threads[i], NULL) == 0);
     pthread_barrier_destroy(&sh.barrier);
 
-    kvmpool_vol **vols = NULL;
-    size_t n = 0;
-    CHECK_OK(kvmpool_vol_list(sh.pool, &vols, &n));
-    CHECK(n == 0);
-    kvmpool_vol_list_free(vols, n);
+    kvmpool_vols *vols = NULL;
+    CHECK_OK(kvmpool_vol_list(sh.pool, &vols));
+    CHECK(kvmpool_vols_len(vols) == 0);
+    kvmpool_vols_free(vols);
     CHECK_OK(kvmpool_pool_destroy(sh.pool));
     CHECK_OK(kvmpool_pool_delete(sh.pool, KVMPOOL_DELETE_NORMAL));
     CHECK_OK(kvmpool_pool_undefine(sh.pool));

@@ -60,19 +60,20 @@ static kvmpool_vol *create_vol(kvmpool_pool *pool, const char *name, uint64_t ca
 /* Step 1: `virsh pool-list --details`, `pool-info`, `vol-list`. */
 static void look_around(void)
 {
-    kvmpool_pool **pools = NULL;
-    size_t n = 0;
-    CHECK_OK(kvmpool_pool_list(conn, 0, &pools, &n));
+    kvmpool_pools *pools = NULL;
+    CHECK_OK(kvmpool_pool_list(conn, 0, &pools));
+    size_t n = kvmpool_pools_len(pools);
     printf("step 1: %zu pool(s) before the walk-through\n", n);
     for (size_t i = 0; i < n; i++) {
         kvmpool_pool_details info;
         char *name = NULL;
-        CHECK_OK(kvmpool_pool_name(pools[i], &name));
-        CHECK_OK(kvmpool_pool_info(pools[i], &info));
+        CHECK_OK(kvmpool_pool_name(kvmpool_pools_get(pools, i), &name));
+        CHECK_OK(kvmpool_pool_info(kvmpool_pools_get(pools, i), &info));
         printf("  %s: state %u, capacity %llu\n", take(name), (unsigned)info.state,
                (unsigned long long)info.capacity);
     }
-    kvmpool_pool_list_free(pools, n);
+    CHECK(kvmpool_pools_get(pools, n) == NULL);
+    kvmpool_pools_free(pools);
 }
 
 int main(void)
@@ -96,16 +97,17 @@ int main(void)
     kvmpool_pool *pool = NULL;
     REQUIRE_OK(kvmpool_pool_spec_dir(name, target, &spec));
     REQUIRE_OK(kvmpool_pool_define(conn, spec, &pool));
-    kvmpool_pool **pools = NULL;
+    kvmpool_pools *pools = NULL;
     size_t n = 0;
     int listed = 0;
-    CHECK_OK(kvmpool_pool_list(conn, KVMPOOL_LIST_INACTIVE, &pools, &n));
+    CHECK_OK(kvmpool_pool_list(conn, KVMPOOL_LIST_INACTIVE, &pools));
+    n = kvmpool_pools_len(pools);
     for (size_t i = 0; i < n; i++) {
         char *s = NULL;
-        CHECK_OK(kvmpool_pool_name(pools[i], &s));
+        CHECK_OK(kvmpool_pool_name(kvmpool_pools_get(pools, i), &s));
         listed |= strcmp(take(s), name) == 0;
     }
-    kvmpool_pool_list_free(pools, n);
+    kvmpool_pools_free(pools);
     CHECK(listed);
     bool b = true;
     CHECK_OK(kvmpool_pool_autostart(pool, &b));
@@ -281,27 +283,30 @@ int main(void)
     CHECK_STATUS(kvmpool_vol_wipe(from, "shred"), KVMPOOL_ERR_INVALID_SPEC);
 
     /* vol-list, then vol-delete of everything. */
-    char **names = NULL;
-    CHECK_OK(kvmpool_vol_list_names(pool, &names, &n));
+    kvmpool_strings *names = NULL;
+    CHECK_OK(kvmpool_vol_list_names(pool, &names));
+    n = kvmpool_strings_len(names);
     CHECK(n == 5);
     if (n == 5) {
-        CHECK_STREQ(names[0], "clone.raw");
-        CHECK_STREQ(names[1], "disk.raw");
-        CHECK_STREQ(names[2], "from.raw");
-        CHECK_STREQ(names[3], "sparse.raw");
-        CHECK_STREQ(names[4], "vm1.qcow2");
+        CHECK_STREQ(kvmpool_strings_get(names, 0), "clone.raw");
+        CHECK_STREQ(kvmpool_strings_get(names, 1), "disk.raw");
+        CHECK_STREQ(kvmpool_strings_get(names, 2), "from.raw");
+        CHECK_STREQ(kvmpool_strings_get(names, 3), "sparse.raw");
+        CHECK_STREQ(kvmpool_strings_get(names, 4), "vm1.qcow2");
     }
-    kvmpool_string_list_free(names, n);
-    kvmpool_vol **vols = NULL;
-    CHECK_OK(kvmpool_vol_list(pool, &vols, &n));
+    CHECK(kvmpool_strings_get(names, n) == NULL);
+    kvmpool_strings_free(names);
+    kvmpool_vols *vols = NULL;
+    CHECK_OK(kvmpool_vol_list(pool, &vols));
+    n = kvmpool_vols_len(vols);
     CHECK(n == 5);
     for (size_t i = 0; i < n; i++)
-        CHECK_OK(kvmpool_vol_delete(vols[i], KVMPOOL_DELETE_NORMAL));
-    kvmpool_vol_list_free(vols, n);
+        CHECK_OK(kvmpool_vol_delete(kvmpool_vols_get(vols, i), KVMPOOL_DELETE_NORMAL));
+    kvmpool_vols_free(vols);
     CHECK_OK(kvmpool_pool_refresh(pool));
-    CHECK_OK(kvmpool_vol_list(pool, &vols, &n));
-    CHECK(n == 0);
-    kvmpool_vol_list_free(vols, n);
+    CHECK_OK(kvmpool_vol_list(pool, &vols));
+    CHECK(kvmpool_vols_len(vols) == 0);
+    kvmpool_vols_free(vols);
     CHECK_STATUS(kvmpool_vol_lookup(pool, "vm1.qcow2", &(kvmpool_vol *){NULL}),
                  KVMPOOL_ERR_NOT_FOUND);
     kvmpool_vol_free(qcow);
@@ -328,7 +333,7 @@ int main(void)
     CHECK_OK(kvmpool_pool_destroy(pool));
     CHECK_OK(kvmpool_pool_info(pool, &pinfo));
     CHECK(pinfo.state == KVMPOOL_POOL_INACTIVE);
-    CHECK_STATUS(kvmpool_vol_list(pool, &vols, &n), KVMPOOL_ERR_STATE);
+    CHECK_STATUS(kvmpool_vol_list(pool, &vols), KVMPOOL_ERR_STATE);
     CHECK_OK(kvmpool_pool_delete(pool, KVMPOOL_DELETE_NORMAL));
     CHECK(!kt_exists(target));
     CHECK_OK(kvmpool_pool_set_autostart(pool, false));

@@ -352,12 +352,11 @@ static void gone_run(struct gone *g, size_t n)
         if (g[n].pool == NULL)
             continue;
         if (g[n].volumes) {
-            kvmpool_vol **vols = NULL;
-            size_t count = 0;
-            if (kvmpool_vol_list(g[n].pool, &vols, &count) == KVMPOOL_OK) {
-                for (size_t i = 0; i < count; i++)
-                    (void)kvmpool_vol_delete(vols[i], KVMPOOL_DELETE_NORMAL);
-                kvmpool_vol_list_free(vols, count);
+            kvmpool_vols *vols = NULL;
+            if (kvmpool_vol_list(g[n].pool, &vols) == KVMPOOL_OK) {
+                for (size_t i = 0; i < kvmpool_vols_len(vols); i++)
+                    (void)kvmpool_vol_delete(kvmpool_vols_get(vols, i), KVMPOOL_DELETE_NORMAL);
+                kvmpool_vols_free(vols);
             }
         }
         (void)kvmpool_pool_destroy(g[n].pool);
@@ -394,22 +393,21 @@ static kvmpool_status create_vol(kvmpool_pool *pool, const char *name, uint64_t 
 
 static size_t volume_count(kvmpool_pool *pool)
 {
-    char **names = NULL;
-    size_t n = 0;
-    CHECK_OK(kvmpool_vol_list_names(pool, &names, &n));
-    kvmpool_string_list_free(names, n);
+    kvmpool_strings *names = NULL;
+    CHECK_OK(kvmpool_vol_list_names(pool, &names));
+    size_t n = kvmpool_strings_len(names);
+    kvmpool_strings_free(names);
     return n;
 }
 
 static int has_volume(kvmpool_pool *pool, const char *name)
 {
-    char **names = NULL;
-    size_t n = 0;
+    kvmpool_strings *names = NULL;
     int found = 0;
-    CHECK_OK(kvmpool_vol_list_names(pool, &names, &n));
-    for (size_t i = 0; i < n; i++)
-        found |= strcmp(names[i], name) == 0;
-    kvmpool_string_list_free(names, n);
+    CHECK_OK(kvmpool_vol_list_names(pool, &names));
+    for (size_t i = 0; i < kvmpool_strings_len(names); i++)
+        found |= strcmp(kvmpool_strings_get(names, i), name) == 0;
+    kvmpool_strings_free(names);
     return found;
 }
 
@@ -632,23 +630,20 @@ static void iscsi_pool_storage01_from_the_tutorial(void)
     const char *host = env("KVMPOOL_VM_ISCSI_HOST"), *port = env("KVMPOOL_VM_ISCSI_PORT"),
                *iqn = env("KVMPOOL_VM_ISCSI_IQN");
     struct gone g[1] = {{NULL, false, false}};
-    kvmpool_pool_source **found = NULL;
-    size_t nfound = 0;
+    kvmpool_pool_sources *found = NULL;
     kvmpool_pool_spec *spec = NULL;
-    kvmpool_vol **vols = NULL;
-    size_t nvols = 0;
+    kvmpool_vols *vols = NULL;
     char *sessions = NULL;
 
     /* find-storage-pool-sources-as iscsi 127.0.0.1 */
-    TRY(kvmpool_conn_find_pool_sources(conn, "iscsi", host, 0, NULL, &found, &nfound));
+    TRY(kvmpool_conn_find_pool_sources(conn, "iscsi", host, 0, NULL, &found));
     int listed = 0;
-    for (size_t i = 0; i < nfound; i++) {
-        char **devs = NULL;
-        size_t ndevs = 0;
-        CHECK_OK(kvmpool_pool_source_devices(found[i], &devs, &ndevs));
-        for (size_t j = 0; j < ndevs; j++)
-            listed |= strcmp(devs[j], iqn) == 0;
-        kvmpool_string_list_free(devs, ndevs);
+    for (size_t i = 0; i < kvmpool_pool_sources_len(found); i++) {
+        kvmpool_strings *devs = NULL;
+        CHECK_OK(kvmpool_pool_source_devices(kvmpool_pool_sources_get(found, i), &devs));
+        for (size_t j = 0; j < kvmpool_strings_len(devs); j++)
+            listed |= strcmp(kvmpool_strings_get(devs, j), iqn) == 0;
+        kvmpool_strings_free(devs);
     }
     CHECK(listed);
 
@@ -658,20 +653,21 @@ static void iscsi_pool_storage01_from_the_tutorial(void)
     kvmpool_pool *pool = g[0].pool;
     TRY(kvmpool_pool_start(pool));
     CHECK(gsh_has(iqn, "iscsiadm -m session"));
-    TRY(kvmpool_vol_list(pool, &vols, &nvols));
-    CHECK(nvols == 2);
-    for (size_t lun = 0; lun < nvols; lun++) {
+    TRY(kvmpool_vol_list(pool, &vols));
+    CHECK(kvmpool_vols_len(vols) == 2);
+    for (size_t lun = 0; lun < kvmpool_vols_len(vols); lun++) {
+        const kvmpool_vol *vol = kvmpool_vols_get(vols, lun);
         char want[1024];
         char *s = NULL;
         kvmpool_vol_details info;
-        CHECK_OK(kvmpool_vol_name(vols[lun], &s));
+        CHECK_OK(kvmpool_vol_name(vol, &s));
         snprintf(want, sizeof want, "unit:0:0:%zu", lun);
         CHECK_STREQ(take(s), want);
-        CHECK_OK(kvmpool_vol_path(vols[lun], &s));
+        CHECK_OK(kvmpool_vol_path(vol, &s));
         snprintf(want, sizeof want, "/dev/disk/by-path/ip-%s:%s-iscsi-%s-lun-%zu", host, port,
                  iqn, lun);
         CHECK_STREQ(take(s), want);
-        CHECK_OK(kvmpool_vol_info(vols[lun], &info));
+        CHECK_OK(kvmpool_vol_info(vol, &info));
         CHECK(info.capacity == 64 * MiB);
     }
     kvmpool_pool_details pinfo;
@@ -689,9 +685,9 @@ static void iscsi_pool_storage01_from_the_tutorial(void)
     CHECK_OK(kvmpool_pool_undefine(pool));
 out:
     free(sessions);
-    kvmpool_vol_list_free(vols, nvols);
+    kvmpool_vols_free(vols);
     kvmpool_pool_spec_free(spec);
-    kvmpool_pool_source_list_free(found, nfound);
+    kvmpool_pool_sources_free(found);
     gone_run(g, 1);
 }
 
@@ -765,8 +761,7 @@ static void scsi_and_mpath_pools_on_the_iscsi_luns(void)
     /* the session, scsi, mpath: removed in reverse order */
     struct gone g[3] = {{NULL, false, false}, {NULL, false, false}, {NULL, false, false}};
     kvmpool_pool_spec *ispec = NULL, *sspec = NULL, *mspec = NULL;
-    kvmpool_vol **vols = NULL;
-    size_t nvols = 0;
+    kvmpool_vols *vols = NULL;
     char adapter[256];
 
     TRY(kvmpool_pool_spec_iscsi("kvmsess", host, iqn, &ispec));
@@ -785,11 +780,11 @@ static void scsi_and_mpath_pools_on_the_iscsi_luns(void)
     TRY(kvmpool_pool_spec_mpath("kvmmpath", &mspec));
     TRY(kvmpool_pool_define(conn, mspec, &g[2].pool));
     TRY(kvmpool_pool_start(g[2].pool));
-    TRY(kvmpool_vol_list(g[2].pool, &vols, &nvols));
-    CHECK(nvols == 2);
-    for (size_t i = 0; i < nvols; i++) {
+    TRY(kvmpool_vol_list(g[2].pool, &vols));
+    CHECK(kvmpool_vols_len(vols) == 2);
+    for (size_t i = 0; i < kvmpool_vols_len(vols); i++) {
         char *s = NULL;
-        CHECK_OK(kvmpool_vol_path(vols[i], &s));
+        CHECK_OK(kvmpool_vol_path(kvmpool_vols_get(vols, i), &s));
         CHECK(starts_with(take(s), "/dev/mapper/mpath"));
     }
     CHECK(gsh_has("mpath", "multipath -ll"));
@@ -797,7 +792,7 @@ static void scsi_and_mpath_pools_on_the_iscsi_luns(void)
     CHECK_OK(kvmpool_pool_undefine(g[2].pool));
     CHECK_OK(kvmpool_pool_destroy(g[0].pool));
 out:
-    kvmpool_vol_list_free(vols, nvols);
+    kvmpool_vols_free(vols);
     kvmpool_pool_spec_free(ispec);
     kvmpool_pool_spec_free(sspec);
     kvmpool_pool_spec_free(mspec);
@@ -847,20 +842,19 @@ static void netfs_pool_kvmnfs_from_the_tutorial(void)
     const char *host = env("KVMPOOL_VM_NFS_HOST"), *export = env("KVMPOOL_VM_NFS_EXPORT");
     static const char *const names[] = {"kvmnfs", "kvmnfsauto"};
     static const char *const formats[] = {"nfs", "auto"};
-    kvmpool_pool_source **found = NULL;
-    size_t nfound = 0;
+    kvmpool_pool_sources *found = NULL;
     char data[1200];
 
-    CHECK_OK(kvmpool_conn_find_pool_sources(conn, "netfs", host, 0, NULL, &found, &nfound));
+    CHECK_OK(kvmpool_conn_find_pool_sources(conn, "netfs", host, 0, NULL, &found));
     int listed = 0;
-    for (size_t i = 0; i < nfound; i++) {
+    for (size_t i = 0; i < kvmpool_pool_sources_len(found); i++) {
         char *dir = NULL;
-        CHECK_OK(kvmpool_pool_source_dir(found[i], &dir));
+        CHECK_OK(kvmpool_pool_source_dir(kvmpool_pool_sources_get(found, i), &dir));
         listed |= dir != NULL && strcmp(dir, export) == 0;
         kvmpool_string_free(dir);
     }
     CHECK(listed);
-    kvmpool_pool_source_list_free(found, nfound);
+    kvmpool_pool_sources_free(found);
     in_scratch(data, sizeof data, "data.img");
     CHECK(kt_write_at(data, 0, 3 * MiB, 3) == 0);
 

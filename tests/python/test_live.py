@@ -3,6 +3,9 @@ loop devices, logical at pool level, iscsi-direct and glusterfs netfs on the loo
 servers; transfers, cancellation, every error from a real failure, threads, events."""
 
 import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -183,6 +186,86 @@ def test_events(live, scratch, cleanup):
     with sub:
         pass
     events.close()
+
+
+def test_next_event_with_an_infinite_timeout_waits_for_the_event(live, scratch, cleanup):
+    conn = live.conn()
+    name = unique("evinf")
+    events = conn.pool_events()
+
+    def define_later():
+        time.sleep(0.5)
+        try:
+            cleanup.add(conn.define_pool(kvmpool.PoolSpec.dir(name, target=str(scratch / "p"))))
+        except BaseException:
+            events.close()  # the wait below then ends with None instead of hanging
+            raise
+
+    definer = threading.Thread(target=define_later)
+    definer.start()
+    started = time.monotonic()
+    while True:  # other tests share the daemon: skip their events
+        e = events.next_event(timeout=float("inf"))
+        assert e is not None
+        if e.pool == name:
+            break
+    definer.join()
+    assert e.kind == "defined" and time.monotonic() - started >= 0.4
+    events.close()
+
+
+# The child of the Ctrl-C test: a create-from-file upload without a progress callback.
+UPLOAD_UNTIL_INTERRUPTED = r"""
+import sys, time
+import kvmpool
+uri, pool_name, path, vol_name = sys.argv[1:]
+pool = kvmpool.connect(uri).pool(pool_name)
+try:
+    pool.create_volume_from_file(kvmpool.VolumeSpec(vol_name, 0), path)
+except KeyboardInterrupt:
+    print(f"KeyboardInterrupt at {time.monotonic()}", flush=True)
+    sys.exit(42)
+print("the upload finished", flush=True)
+"""
+
+
+def test_ctrl_c_stops_an_upload_without_a_progress_callback(live, scratch, cleanup):
+    conn = live.conn()
+    name = unique("sigint")
+    spec = kvmpool.PoolSpec.dir(name, target=str(scratch / "pool"))
+    pool = cleanup.add(conn.create_pool(spec, build="normal"))
+    data = scratch / "big.bin"
+    block = bytes(range(256)) * 4096  # 1 MiB without a zero byte: no holes anywhere
+    with open(data, "wb") as f:
+        for _ in range(2048):  # 2 GiB: seconds of upload
+            f.write(block)
+    child = subprocess.Popen(
+        [sys.executable, "-c", UPLOAD_UNTIL_INTERRUPTED, live.uri, name, str(data), "big.raw"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        # Signal once the upload runs: the volume exists and data arrives in it.
+        deadline = time.monotonic() + 60
+        while True:
+            assert child.poll() is None, child.communicate()
+            vol = pool.find_volume("big.raw")
+            if vol is not None and vol.info().allocation >= 64 << 20:
+                break
+            assert time.monotonic() < deadline, "the upload never started"
+            time.sleep(0.01)
+        assert vol.info().allocation < 2 << 30, "the upload finished before the signal"
+        sent = time.monotonic()
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 42, (out, err)
+    raised_at = float(out.split("KeyboardInterrupt at ")[1])
+    assert raised_at - sent < 1.0, f"KeyboardInterrupt {raised_at - sent:.2f} s after SIGINT"
+    pool.refresh()
+    assert pool.find_volume("big.raw") is None, "the volume of the interrupted call is gone"
 
 
 def test_fs_pool_ext4_on_loop_device(live, scratch, cleanup, loop_device):

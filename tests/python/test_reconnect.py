@@ -131,3 +131,24 @@ def test_live_pool_capabilities(live: Live) -> None:
     assert caps.supported("dir")
     assert "qcow2" in caps.volume_formats("dir")
     live.conn().check_supported(kvmpool.PoolSpec.dir("never-defined", "/nowhere"))
+
+
+def test_repr_of_a_connection_whose_daemon_is_gone_makes_no_call(daemon: Daemon) -> None:
+    conn = kvmpool.connect(daemon.uri)
+    shown = repr(conn)
+    assert daemon.uri in shown
+    daemon.kill()
+    with pytest.raises(kvmpool.ConnectError):
+        conn.pools()  # the link is now known dead: the next call reconnects
+    started = time.monotonic()
+    for _ in range(3):
+        # A repr that called libvirt would try to reconnect to a daemon that is not
+        # there (and show "" or raise).
+        assert repr(conn) == shown
+    assert time.monotonic() - started < 0.5
+    assert repr(kvmpool.connect("test:///default")) == '<kvmpool.Connection "test:///default">'
+    daemon.run("daemon-start")
+    assert repr(conn) == shown
+    assert not conn.is_alive(), "repr reconnected (and would have run pending removals)"
+    conn.pools()
+    assert conn.is_alive()

@@ -4,6 +4,8 @@ volumes, errors, ensure, discovery, inventory."""
 import json
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -148,3 +150,67 @@ def test_inventory_example_script():
         check=True, capture_output=True, text=True,
     ).stdout
     assert "default-pool" in table and "Capacity" in table
+
+
+def test_next_event_refuses_nan_and_negative_timeouts(test_conn):
+    events = test_conn.pool_events()
+    for bad in (float("nan"), -1.0, -0.001, float("-inf")):
+        with pytest.raises(ValueError) as e:
+            events.next_event(timeout=bad)
+        assert isinstance(e.value, kvmpool.InvalidSpecError) and e.value.field == "timeout"
+    assert events.next_event(timeout=0) is None
+    assert events.next_event(timeout=0.05) is None
+    events.close()
+
+
+@pytest.mark.parametrize("timeout", [float("inf"), 1e300, 1e18, None])
+def test_next_event_without_a_limit_waits_until_the_iterator_is_closed(test_conn, timeout):
+    events = test_conn.pool_events()
+    got = []
+    waiter = threading.Thread(target=lambda: got.append(events.next_event(timeout=timeout)))
+    waiter.start()
+    time.sleep(0.3)
+    assert waiter.is_alive(), "an unlimited wait returned before any event"
+    events.close()
+    waiter.join(timeout=5)
+    assert not waiter.is_alive() and got == [None]
+
+
+ERROR_CLASSES = {
+    "InvalidSpec": kvmpool.InvalidSpecError, "NotFound": kvmpool.NotFoundError,
+    "AlreadyExists": kvmpool.AlreadyExistsError, "State": kvmpool.StateError,
+    "Busy": kvmpool.BusyError, "Unsupported": kvmpool.UnsupportedError,
+    "Connect": kvmpool.ConnectError, "Cancelled": kvmpool.CancelledError,
+    "Io": kvmpool.IoError, "Libvirt": kvmpool.LibvirtError,
+}
+
+
+@pytest.mark.parametrize("kind", sorted(ERROR_CLASSES))
+def test_exceptions_made_by_user_code_have_every_attribute(kind):
+    cls = ERROR_CLASSES[kind]
+    assert cls.kind == kind
+    e = cls("made by hand")
+    assert e.kind == kind
+    assert e.field is None and e.libvirt_code is None and e.libvirt_message is None
+    assert str(e) == "made by hand"
+    with pytest.raises(kvmpool.Error) as raised:
+        raise cls("x")
+    assert raised.value.kind == kind
+
+
+def test_exception_base_class_defaults():
+    e = kvmpool.Error("plain")
+    assert e.kind == "Libvirt"
+    assert e.field is None and e.libvirt_code is None and e.libvirt_message is None
+
+
+def test_raised_exceptions_keep_their_details_and_the_class_defaults_stay(test_conn):
+    with pytest.raises(kvmpool.NotFoundError) as nf:
+        test_conn.pool("nope")
+    assert nf.value.kind == "NotFound" and nf.value.libvirt_code == 49
+    assert nf.value.libvirt_message and nf.value.field is None
+    with pytest.raises(kvmpool.InvalidSpecError) as bad:
+        kvmpool.PoolSpec.dir("a/b", target="/x").validate()
+    assert bad.value.field == "name" and bad.value.libvirt_code is None
+    # the details were set on the instances only
+    assert kvmpool.NotFoundError.libvirt_code is None and kvmpool.InvalidSpecError.field is None

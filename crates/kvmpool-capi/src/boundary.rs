@@ -297,6 +297,18 @@ pub(crate) fn permission_fields(
     ])
 }
 
+/// A flag word from C: refused (naming `arg`) when it holds a bit outside `known`,
+/// which are the `family` constants.
+pub(crate) fn check_flags(flags: u32, known: u32, arg: &str, family: &str) -> Result<(), Failure> {
+    if flags & !known != 0 {
+        return Err(invalid(
+            arg,
+            format!("{flags:#x} holds bits that are no {family} flag"),
+        ));
+    }
+    Ok(())
+}
+
 /// A size in bytes from C (at most 2^63 - 1, as libvirt takes).
 pub(crate) fn size(arg: &str, bytes: u64) -> Result<Size, Failure> {
     Size::try_bytes(bytes).map_err(|e| invalid(arg, e.message()))
@@ -343,25 +355,4 @@ pub(crate) fn free_string(ptr: *mut c_char) {
     // SAFETY: non-NULL pointers passed to `kvmpool_string_free` were made by
     // `CString::into_raw` in `new_string` and are freed once (the header's contract).
     drop(unsafe { CString::from_raw(ptr) });
-}
-
-/// An array for C, with its length; NULL for an empty list. Freed with [`free_array`].
-pub(crate) fn new_array<T>(items: Vec<T>) -> (*mut T, usize) {
-    if items.is_empty() {
-        return (ptr::null_mut(), 0);
-    }
-    let len = items.len();
-    (Box::into_raw(items.into_boxed_slice()).cast::<T>(), len)
-}
-
-/// Take back an array made by [`new_array`]; NULL (or a count of 0) gives nothing.
-pub(crate) fn take_array<T>(ptr: *mut T, count: usize) -> Vec<T> {
-    if ptr.is_null() || count == 0 {
-        return Vec::new();
-    }
-    let slice = ptr::slice_from_raw_parts_mut(ptr, count);
-    // SAFETY: non-NULL arrays passed to a list `_free` function were made by
-    // `new_array` (a boxed slice of exactly `count` elements) and are freed once
-    // (the header's contract).
-    unsafe { Box::from_raw(slice) }.into_vec()
 }

@@ -5,7 +5,7 @@ use std::ffi::c_char;
 use kvmpool_core::{Connection, InventoryOptions, Size};
 
 use crate::boundary::{
-    ffi_boundary, ffi_infallible, free_handle, free_string, new_handle, new_string, take_array,
+    check_flags, ffi_boundary, ffi_infallible, free_handle, free_string, new_handle, new_string,
     try_opt_str, try_out, try_ref, try_str,
 };
 use crate::status::kvmpool_status;
@@ -128,28 +128,45 @@ pub extern "C" fn kvmpool_conn_inventory_json(
     })
 }
 
-/// What kvmpool_conn_inventory_json_with_options() collects.
+/// kvmpool_inventory_options flag: list the volumes of the running pools (otherwise
+/// pools only).
+pub const KVMPOOL_INVENTORY_VOLUMES: u32 = 1;
+/// kvmpool_inventory_options flag: read each volume's format from its XML (one more
+/// round trip per volume); the "format" member is null without it.
+pub const KVMPOOL_INVENTORY_FORMATS: u32 = 1 << 1;
+
+/// What kvmpool_conn_inventory_json_with_options() collects. Start from
+/// kvmpool_inventory_options_default(). Integers only (no `bool` members), so memory
+/// the caller did not set is still a value the library checks, never undefined
+/// behaviour.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct kvmpool_inventory_options {
-    /// List the volumes of the running pools (otherwise pools only).
-    pub volumes: bool,
-    /// Read each volume's format from its XML: one more round trip per volume; the
-    /// "format" member is null without it.
-    pub formats: bool,
+    /// KVMPOOL_INVENTORY_* bits; any other bit gives KVMPOOL_ERR_INVALID_SPEC (field
+    /// "options.flags").
+    pub flags: u32,
     /// Threads for the per-volume calls (0: the default; at most 64 are used).
     pub threads: u32,
 }
 
-/// The defaults of kvmpool_conn_inventory_json_with_options(): volumes, no formats,
-/// 8 threads. Thread-safe.
+/// The defaults of kvmpool_conn_inventory_json_with_options(): volumes
+/// (KVMPOOL_INVENTORY_VOLUMES), no formats, 8 threads. Thread-safe.
 #[no_mangle]
 pub extern "C" fn kvmpool_inventory_options_default() -> kvmpool_inventory_options {
     let d = InventoryOptions::default();
     kvmpool_inventory_options {
-        volumes: d.volumes,
-        formats: d.formats,
+        flags: flag(d.volumes, KVMPOOL_INVENTORY_VOLUMES)
+            | flag(d.formats, KVMPOOL_INVENTORY_FORMATS),
         threads: u32::try_from(d.threads).unwrap_or(u32::MAX),
+    }
+}
+
+/// `bit` when `on`.
+fn flag(on: bool, bit: u32) -> u32 {
+    if on {
+        bit
+    } else {
+        0
     }
 }
 
@@ -170,9 +187,15 @@ pub extern "C" fn kvmpool_conn_inventory_json_with_options(
             defaults
         } else {
             let o = try_ref(options, "options")?;
+            check_flags(
+                o.flags,
+                KVMPOOL_INVENTORY_VOLUMES | KVMPOOL_INVENTORY_FORMATS,
+                "options.flags",
+                "KVMPOOL_INVENTORY_*",
+            )?;
             InventoryOptions {
-                volumes: o.volumes,
-                formats: o.formats,
+                volumes: o.flags & KVMPOOL_INVENTORY_VOLUMES != 0,
+                formats: o.flags & KVMPOOL_INVENTORY_FORMATS != 0,
                 threads: match o.threads {
                     0 => defaults.threads,
                     n => usize::try_from(n).unwrap_or(usize::MAX),
@@ -192,18 +215,6 @@ pub extern "C" fn kvmpool_conn_inventory_json_with_options(
 #[no_mangle]
 pub extern "C" fn kvmpool_string_free(s: *mut c_char) {
     ffi_infallible((), || free_string(s));
-}
-
-/// Free a list of strings returned by kvmpool together with its `count` (as written
-/// by the call that made it): the strings and the array. NULL is ignored.
-/// Any thread may free it, once, after every other call using it has returned.
-#[no_mangle]
-pub extern "C" fn kvmpool_string_list_free(strings: *mut *mut c_char, count: usize) {
-    ffi_infallible((), || {
-        for s in take_array(strings, count) {
-            free_string(s);
-        }
-    });
 }
 
 /// Parse a size with libvirt's unit rules: "10G" and "10GiB" are 10 * 2^30 bytes,

@@ -1,23 +1,24 @@
 //! Source discovery (`virsh find-storage-pool-sources-as`) and pool capabilities
 //! (`virsh pool-capabilities`).
 
-use std::ffi::{c_char, CString};
+use std::ffi::c_char;
 
 use kvmpool_core::{Host, PoolCapabilities, PoolSource, PoolType, PoolTypeCapability, SourceQuery};
 
 use crate::boundary::{
-    c_string, ffi_boundary, ffi_infallible, free_handle, invalid, new_array, new_handle,
-    new_string, opt_out, take_array, try_opt_str, try_out, try_ref, try_str, Failure,
+    ffi_boundary, ffi_infallible, free_handle, invalid, new_handle, new_string, opt_out,
+    try_opt_str, try_out, try_ref, try_str, Failure,
 };
 use crate::conn::kvmpool_conn;
+use crate::list::{kvmpool_pool_sources, kvmpool_strings, new_pool_sources, new_strings};
 use crate::pool_spec::kvmpool_pool_spec;
 use crate::status::kvmpool_status;
 
 /// A pool source that libvirt found (the `<source>` part of a pool definition): made
 /// by kvmpool_conn_find_pool_sources(), read with the kvmpool_pool_source_*()
 /// accessors, turned into a spec with kvmpool_pool_source_to_spec(). Immutable, so
-/// any number of threads may read it at once. Freed with the list it came in
-/// (kvmpool_pool_source_list_free()).
+/// any number of threads may read it at once. Belongs to the list it came in
+/// (kvmpool_pool_sources_get()) and is freed with it.
 #[derive(Debug)]
 pub struct kvmpool_pool_source {
     pub(crate) inner: PoolSource,
@@ -39,22 +40,14 @@ pub(crate) fn parse_pool_type(text: *const c_char, arg: &'static str) -> Result<
         .map_err(|e| invalid(arg, e))
 }
 
-/// A list of strings for C (free with kvmpool_string_list_free).
+/// A list of strings for C (free with kvmpool_strings_free).
 fn write_strings(
     items: impl IntoIterator<Item = String>,
-    list_out: *mut *mut *mut c_char,
+    list_out: *mut *mut kvmpool_strings,
     list_arg: &'static str,
-    count_out: *mut usize,
 ) -> Result<(), Failure> {
     let list_out = try_out(list_out, list_arg)?;
-    let count_out = try_out(count_out, "count_out")?;
-    let strings = items
-        .into_iter()
-        .map(c_string)
-        .collect::<Result<Vec<_>, _>>()?;
-    let (array, count) = new_array(strings.into_iter().map(CString::into_raw).collect());
-    list_out.write(array);
-    count_out.write(count);
+    list_out.write(new_strings(items)?);
     Ok(())
 }
 
@@ -77,9 +70,9 @@ fn opt_string(text: Option<&str>) -> Result<*mut c_char, Failure> {
 /// KVMPOOL_ERR_LIBVIRT; a type that needs a host searched without one gives
 /// KVMPOOL_ERR_INVALID_SPEC.
 ///
-/// On success writes an array of `*count_out` new source handles to `*sources_out`
-/// (NULL when the count is 0); free the array and every handle in it with one call to
-/// kvmpool_pool_source_list_free(sources, count). Thread-safe.
+/// On success writes a new list of the sources to `*sources_out` (possibly empty):
+/// read it with kvmpool_pool_sources_len() and kvmpool_pool_sources_get(), free it
+/// with kvmpool_pool_sources_free(). Thread-safe.
 #[no_mangle]
 pub extern "C" fn kvmpool_conn_find_pool_sources(
     conn: *const kvmpool_conn,
@@ -87,8 +80,7 @@ pub extern "C" fn kvmpool_conn_find_pool_sources(
     host: *const c_char,
     port: u16,
     initiator: *const c_char,
-    sources_out: *mut *mut *mut kvmpool_pool_source,
-    count_out: *mut usize,
+    sources_out: *mut *mut kvmpool_pool_sources,
 ) -> kvmpool_status {
     ffi_boundary(|| {
         let conn = try_ref(conn, "conn")?;
@@ -96,7 +88,6 @@ pub extern "C" fn kvmpool_conn_find_pool_sources(
         let host = try_opt_str(host, "host")?;
         let initiator = try_opt_str(initiator, "initiator")?;
         let sources_out = try_out(sources_out, "sources_out")?;
-        let count_out = try_out(count_out, "count_out")?;
         let host = match (host, port) {
             (Some(name), 0) => Some(Host::new(name)),
             (Some(name), port) => Some(Host::new(name).port(port)),
@@ -112,33 +103,15 @@ pub extern "C" fn kvmpool_conn_find_pool_sources(
             host,
             initiator: initiator.map(str::to_owned),
         };
-        let handles = conn
+        let sources = conn
             .inner
             .find_pool_sources(ty, &query)?
             .into_iter()
-            .map(|inner| new_handle(kvmpool_pool_source { inner }))
+            .map(|inner| kvmpool_pool_source { inner })
             .collect();
-        let (array, count) = new_array(handles);
-        sources_out.write(array);
-        count_out.write(count);
+        sources_out.write(new_pool_sources(sources));
         Ok(())
     })
-}
-
-/// Free a list from kvmpool_conn_find_pool_sources(): every source in it and the
-/// array. `count` is the count the list came with. NULL is ignored. Specs made from
-/// the sources are not affected.
-/// Any thread may free it, once, after every other call using it has returned.
-#[no_mangle]
-pub extern "C" fn kvmpool_pool_source_list_free(
-    sources: *mut *mut kvmpool_pool_source,
-    count: usize,
-) {
-    ffi_infallible((), || {
-        for s in take_array(sources, count) {
-            free_handle(s);
-        }
-    });
 }
 
 /// Run a source getter that gives an optional string (NULL when the source lacks it).
@@ -190,19 +163,18 @@ pub extern "C" fn kvmpool_pool_source_host(
 }
 
 /// The source's devices: the physical volumes of a volume group, the device of a
-/// file system or disk, the target IQN of an iSCSI source. On success writes an array
-/// of `*count_out` new strings to `*devices_out` (NULL when the count is 0); free it
-/// with kvmpool_string_list_free(devices, count). Thread-safe.
+/// file system or disk, the target IQN of an iSCSI source. On success writes a new
+/// string list to `*devices_out` (possibly empty; free it with
+/// kvmpool_strings_free()). Thread-safe.
 #[no_mangle]
 pub extern "C" fn kvmpool_pool_source_devices(
     source: *const kvmpool_pool_source,
-    devices_out: *mut *mut *mut c_char,
-    count_out: *mut usize,
+    devices_out: *mut *mut kvmpool_strings,
 ) -> kvmpool_status {
     ffi_boundary(|| {
         let source = try_ref(source, "source")?;
         let paths = source.inner.devices.iter().map(|d| d.path.clone());
-        write_strings(paths, devices_out, "devices_out", count_out)
+        write_strings(paths, devices_out, "devices_out")
     })
 }
 
@@ -340,14 +312,12 @@ fn caps_op(
 }
 
 /// The pool types the daemon lists, as libvirt spells them (supported or not), in
-/// the daemon's order. On success writes an array of `*count_out` new strings to
-/// `*types_out` (NULL when the count is 0); free it with
-/// kvmpool_string_list_free(types, count). Thread-safe.
+/// the daemon's order. On success writes a new string list to `*types_out` (free it
+/// with kvmpool_strings_free()). Thread-safe.
 #[no_mangle]
 pub extern "C" fn kvmpool_pool_caps_types(
     caps: *const kvmpool_pool_caps,
-    types_out: *mut *mut *mut c_char,
-    count_out: *mut usize,
+    types_out: *mut *mut kvmpool_strings,
 ) -> kvmpool_status {
     ffi_boundary(|| {
         let caps = try_ref(caps, "caps")?;
@@ -356,7 +326,7 @@ pub extern "C" fn kvmpool_pool_caps_types(
             .pools
             .iter()
             .map(|p| p.pool_type.as_str().to_owned());
-        write_strings(types, types_out, "types_out", count_out)
+        write_strings(types, types_out, "types_out")
     })
 }
 
@@ -379,39 +349,35 @@ pub extern "C" fn kvmpool_pool_caps_supported(
 
 /// The source formats pool type `pool_type` accepts (for
 /// kvmpool_pool_spec_set_format(): file systems of fs, protocols of netfs, partition
-/// tables of disk, "lvm2" of logical). On success writes an array of `*count_out` new
-/// strings to `*formats_out` (NULL when the count is 0: the type has no source
-/// format, or the daemon does not list it); free it with
-/// kvmpool_string_list_free(formats, count). Thread-safe.
+/// tables of disk, "lvm2" of logical). On success writes a new string list to
+/// `*formats_out` (empty when the type has no source format, or the daemon does not
+/// list it); free it with kvmpool_strings_free(). Thread-safe.
 #[no_mangle]
 pub extern "C" fn kvmpool_pool_caps_pool_formats(
     caps: *const kvmpool_pool_caps,
     pool_type: *const c_char,
-    formats_out: *mut *mut *mut c_char,
-    count_out: *mut usize,
+    formats_out: *mut *mut kvmpool_strings,
 ) -> kvmpool_status {
     caps_op(caps, pool_type, |cap| {
         let formats = cap.map(|c| c.pool_formats.clone()).unwrap_or_default();
-        write_strings(formats, formats_out, "formats_out", count_out)
+        write_strings(formats, formats_out, "formats_out")
     })
 }
 
 /// The volume formats pool type `pool_type` accepts (for
 /// kvmpool_vol_spec_set_format(): "raw", "qcow2", ... for file pools, partition types
-/// for disk pools). On success writes an array of `*count_out` new strings to
-/// `*formats_out` (NULL when the count is 0: the type takes no volume format, or the
-/// daemon does not list it); free it with kvmpool_string_list_free(formats, count).
-/// Thread-safe.
+/// for disk pools). On success writes a new string list to `*formats_out` (empty
+/// when the type takes no volume format, or the daemon does not list it); free it
+/// with kvmpool_strings_free(). Thread-safe.
 #[no_mangle]
 pub extern "C" fn kvmpool_pool_caps_volume_formats(
     caps: *const kvmpool_pool_caps,
     pool_type: *const c_char,
-    formats_out: *mut *mut *mut c_char,
-    count_out: *mut usize,
+    formats_out: *mut *mut kvmpool_strings,
 ) -> kvmpool_status {
     caps_op(caps, pool_type, |cap| {
         let formats = cap.map(|c| c.volume_formats.clone()).unwrap_or_default();
-        write_strings(formats, formats_out, "formats_out", count_out)
+        write_strings(formats, formats_out, "formats_out")
     })
 }
 

@@ -7,11 +7,12 @@ use kvmpool_core::{
 };
 
 use crate::boundary::{
-    ffi_boundary, ffi_infallible, free_handle, invalid, new_array, new_handle, new_string, opt_out,
-    take_array, try_array, try_out, try_ref, try_str, Failure, Out,
+    check_flags, ffi_boundary, ffi_infallible, free_handle, invalid, new_handle, new_string,
+    opt_out, try_array, try_out, try_ref, try_str, Failure, Out,
 };
 use crate::conn::kvmpool_conn;
 use crate::discovery::parse_pool_type;
+use crate::list::{kvmpool_pools, new_pools};
 use crate::pool_spec::kvmpool_pool_spec;
 use crate::status::kvmpool_status;
 
@@ -102,17 +103,26 @@ pub struct kvmpool_pool_details {
     pub available: u64,
 }
 
-/// What kvmpool_pool_ensure() should make true.
+/// kvmpool_ensure_options flag: build the pool (with `build_mode`) when the call
+/// defines or redefines it.
+pub const KVMPOOL_ENSURE_BUILD: u32 = 1;
+/// kvmpool_ensure_options flag: start the pool if it is not running.
+pub const KVMPOOL_ENSURE_START: u32 = 1 << 1;
+
+/// What kvmpool_pool_ensure() should make true. Start from
+/// kvmpool_ensure_options_default(). Integers only (no `bool` members), so memory the
+/// caller did not set is still a value the library checks, never undefined behaviour.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct kvmpool_ensure_options {
-    /// Build the pool (with `build_mode`) when this call defines or redefines it.
-    pub build: bool,
-    /// KVMPOOL_BUILD_NORMAL, KVMPOOL_BUILD_OVERWRITE or KVMPOOL_BUILD_NO_OVERWRITE.
+    /// KVMPOOL_ENSURE_* bits; any other bit gives KVMPOOL_ERR_INVALID_SPEC (field
+    /// "options.flags").
+    pub flags: u32,
+    /// KVMPOOL_BUILD_NORMAL, KVMPOOL_BUILD_OVERWRITE or KVMPOOL_BUILD_NO_OVERWRITE
+    /// (read only with KVMPOOL_ENSURE_BUILD).
     pub build_mode: u32,
-    /// Start the pool if it is not running.
-    pub start: bool,
-    /// Autostart: 1 on, 0 off, -1 leave as it is.
+    /// Autostart: 1 on, 0 off, -1 leave as it is; anything else gives
+    /// KVMPOOL_ERR_INVALID_SPEC (field "options.autostart").
     pub autostart: i32,
 }
 
@@ -261,13 +271,19 @@ pub extern "C" fn kvmpool_pool_ensure(
             EnsureOptions::default()
         } else {
             let o = try_ref(options, "options")?;
+            check_flags(
+                o.flags,
+                KVMPOOL_ENSURE_BUILD | KVMPOOL_ENSURE_START,
+                "options.flags",
+                "KVMPOOL_ENSURE_*",
+            )?;
             EnsureOptions {
-                build: if o.build {
+                build: if o.flags & KVMPOOL_ENSURE_BUILD != 0 {
                     Some(build_mode(o.build_mode)?)
                 } else {
                     None
                 },
-                start: o.start,
+                start: o.flags & KVMPOOL_ENSURE_START != 0,
                 autostart: match o.autostart {
                     -1 => None,
                     0 => Some(false),
@@ -306,11 +322,25 @@ pub extern "C" fn kvmpool_pool_ensure(
 /// Thread-safe.
 #[no_mangle]
 pub extern "C" fn kvmpool_ensure_options_default() -> kvmpool_ensure_options {
+    let d = EnsureOptions::default();
+    let build = if d.build.is_some() {
+        KVMPOOL_ENSURE_BUILD
+    } else {
+        0
+    };
+    let start = if d.start { KVMPOOL_ENSURE_START } else { 0 };
     kvmpool_ensure_options {
-        build: true,
-        build_mode: KVMPOOL_BUILD_NORMAL,
-        start: true,
-        autostart: -1,
+        flags: build | start,
+        build_mode: match d.build.unwrap_or(BuildMode::Normal) {
+            BuildMode::Normal => KVMPOOL_BUILD_NORMAL,
+            BuildMode::Overwrite => KVMPOOL_BUILD_OVERWRITE,
+            BuildMode::NoOverwrite => KVMPOOL_BUILD_NO_OVERWRITE,
+        },
+        autostart: match d.autostart {
+            None => -1,
+            Some(false) => 0,
+            Some(true) => 1,
+        },
     }
 }
 
@@ -373,24 +403,23 @@ pub extern "C" fn kvmpool_pool_lookup_by_target_path(
 /// PERSISTENT/TRANSIENT, AUTOSTART/NO_AUTOSTART) giving one bit restricts the list and
 /// giving none or both does not.
 ///
-/// On success writes an array of `*count_out` new pool handles to `*pools_out` (NULL
-/// when the count is 0); free the array and every handle in it with one call to
-/// kvmpool_pool_list_free(pools, count). Thread-safe.
+/// On success writes a new list of pool handles to `*pools_out` (possibly empty):
+/// read it with kvmpool_pools_len() and kvmpool_pools_get(), free it with
+/// kvmpool_pools_free(). Thread-safe.
 #[no_mangle]
 pub extern "C" fn kvmpool_pool_list(
     conn: *const kvmpool_conn,
     flags: u32,
-    pools_out: *mut *mut *mut kvmpool_pool,
-    count_out: *mut usize,
+    pools_out: *mut *mut kvmpool_pools,
 ) -> kvmpool_status {
-    ffi_boundary(|| list_pools(conn, flags, Vec::new(), pools_out, count_out))
+    ffi_boundary(|| list_pools(conn, flags, Vec::new(), pools_out))
 }
 
 /// Like kvmpool_pool_list(), only pools of the given types (`virsh pool-list --type
 /// dir,logical`): `types` is an array of `type_count` pool types as libvirt spells
 /// them ("dir", "iscsi-direct", ...); NULL with a count of 0 lists every type.
 /// KVMPOOL_ERR_INVALID_SPEC for a string that is no pool type. On success writes the
-/// list as kvmpool_pool_list() does (free with kvmpool_pool_list_free()).
+/// list as kvmpool_pool_list() does (free with kvmpool_pools_free()).
 /// Thread-safe.
 #[no_mangle]
 pub extern "C" fn kvmpool_pool_list_by_type(
@@ -398,8 +427,7 @@ pub extern "C" fn kvmpool_pool_list_by_type(
     flags: u32,
     types: *const *const c_char,
     type_count: usize,
-    pools_out: *mut *mut *mut kvmpool_pool,
-    count_out: *mut usize,
+    pools_out: *mut *mut kvmpool_pools,
 ) -> kvmpool_status {
     ffi_boundary(|| {
         let types = if type_count == 0 {
@@ -410,7 +438,7 @@ pub extern "C" fn kvmpool_pool_list_by_type(
                 .map(|t| parse_pool_type(*t, "types"))
                 .collect::<Result<Vec<_>, _>>()?
         };
-        list_pools(conn, flags, types, pools_out, count_out)
+        list_pools(conn, flags, types, pools_out)
     })
 }
 
@@ -418,24 +446,17 @@ fn list_pools(
     conn: *const kvmpool_conn,
     flags: u32,
     types: Vec<PoolType>,
-    pools_out: *mut *mut *mut kvmpool_pool,
-    count_out: *mut usize,
+    pools_out: *mut *mut kvmpool_pools,
 ) -> Result<(), Failure> {
     let conn = try_ref(conn, "conn")?;
     let pools_out = try_out(pools_out, "pools_out")?;
-    let count_out = try_out(count_out, "count_out")?;
     let known = KVMPOOL_LIST_ACTIVE
         | KVMPOOL_LIST_INACTIVE
         | KVMPOOL_LIST_PERSISTENT
         | KVMPOOL_LIST_TRANSIENT
         | KVMPOOL_LIST_AUTOSTART
         | KVMPOOL_LIST_NO_AUTOSTART;
-    if flags & !known != 0 {
-        return Err(invalid(
-            "flags",
-            format!("{flags:#x} holds bits that are no KVMPOOL_LIST_* flag"),
-        ));
-    }
+    check_flags(flags, known, "flags", "KVMPOOL_LIST_*")?;
     let pair = |yes: u32, no: u32| match (flags & yes != 0, flags & no != 0) {
         (true, false) => Some(true),
         (false, true) => Some(false),
@@ -447,28 +468,14 @@ fn list_pools(
         autostart: pair(KVMPOOL_LIST_AUTOSTART, KVMPOOL_LIST_NO_AUTOSTART),
         types,
     };
-    let handles = conn
+    let pools = conn
         .inner
         .list_pools(&filter)?
         .into_iter()
-        .map(|inner| new_handle(kvmpool_pool { inner }))
+        .map(|inner| kvmpool_pool { inner })
         .collect();
-    let (array, count) = new_array(handles);
-    pools_out.write(array);
-    count_out.write(count);
+    pools_out.write(new_pools(pools));
     Ok(())
-}
-
-/// Free a list from kvmpool_pool_list(): every handle in it and the array. `count` is
-/// the count the list came with. NULL is ignored.
-/// Any thread may free it, once, after every other call using it has returned.
-#[no_mangle]
-pub extern "C" fn kvmpool_pool_list_free(pools: *mut *mut kvmpool_pool, count: usize) {
-    ffi_infallible((), || {
-        for p in take_array(pools, count) {
-            free_handle(p);
-        }
-    });
 }
 
 /// Free a pool handle. NULL is ignored. The pool itself is not touched. Call it once,

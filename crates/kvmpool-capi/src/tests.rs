@@ -67,9 +67,19 @@ fn null_and_utf8_arguments_are_errors() {
     kvmpool_pool_spec_free(ptr::null_mut());
     kvmpool_vol_spec_free(ptr::null_mut());
     kvmpool_string_free(ptr::null_mut());
-    kvmpool_string_list_free(ptr::null_mut(), 0);
-    kvmpool_pool_list_free(ptr::null_mut(), 0);
-    kvmpool_vol_list_free(ptr::null_mut(), 0);
+    kvmpool_strings_free(ptr::null_mut());
+    kvmpool_pools_free(ptr::null_mut());
+    kvmpool_vols_free(ptr::null_mut());
+    kvmpool_pool_sources_free(ptr::null_mut());
+    // and every list accessor: a NULL list is empty
+    assert_eq!(kvmpool_strings_len(ptr::null()), 0);
+    assert!(kvmpool_strings_get(ptr::null(), 0).is_null());
+    assert_eq!(kvmpool_pools_len(ptr::null()), 0);
+    assert!(kvmpool_pools_get(ptr::null(), 0).is_null());
+    assert_eq!(kvmpool_vols_len(ptr::null()), 0);
+    assert!(kvmpool_vols_get(ptr::null(), 0).is_null());
+    assert_eq!(kvmpool_pool_sources_len(ptr::null()), 0);
+    assert!(kvmpool_pool_sources_get(ptr::null(), 0).is_null());
 }
 
 #[test]
@@ -181,13 +191,33 @@ fn smoke_on_the_test_driver() {
     assert_eq!(take(name), "v.qcow2");
 
     let mut vols = ptr::null_mut();
-    let mut count = 0usize;
     assert_eq!(
-        kvmpool_vol_list(pool, &mut vols, &mut count),
+        kvmpool_vol_list(pool, &mut vols),
         kvmpool_status::KVMPOOL_OK
     );
-    assert_eq!(count, 1);
-    kvmpool_vol_list_free(vols, count);
+    assert_eq!(kvmpool_vols_len(vols), 1);
+    let listed = kvmpool_vols_get(vols, 0);
+    assert!(!listed.is_null() && kvmpool_vols_get(vols, 1).is_null());
+    let mut listed_name = ptr::null_mut();
+    assert_eq!(
+        kvmpool_vol_name(listed, &mut listed_name),
+        kvmpool_status::KVMPOOL_OK
+    );
+    assert_eq!(take(listed_name), "v.qcow2");
+    kvmpool_vols_free(vols);
+
+    let mut names = ptr::null_mut();
+    assert_eq!(
+        kvmpool_vol_list_names(pool, &mut names),
+        kvmpool_status::KVMPOOL_OK
+    );
+    assert_eq!(kvmpool_strings_len(names), 1);
+    // SAFETY: a string of the list, read before the list is freed.
+    let first = unsafe { CStr::from_ptr(kvmpool_strings_get(names, 0)) };
+    assert_eq!(first.to_str().unwrap(), "v.qcow2");
+    assert!(kvmpool_strings_get(names, 1).is_null());
+    assert!(kvmpool_strings_get(names, usize::MAX).is_null());
+    kvmpool_strings_free(names);
 
     let status = kvmpool_vol_upload_file(
         vol,
@@ -213,4 +243,48 @@ fn smoke_on_the_test_driver() {
     kvmpool_pool_free(pool);
     kvmpool_pool_spec_free(spec);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn option_structs_refuse_unknown_flag_bits() {
+    let mut conn = ptr::null_mut();
+    assert_eq!(
+        kvmpool_connect(c"test:///default".as_ptr(), &mut conn),
+        kvmpool_status::KVMPOOL_OK
+    );
+    let mut json = ptr::null_mut();
+    let mut options = kvmpool_inventory_options_default();
+    assert_eq!(options.flags, KVMPOOL_INVENTORY_VOLUMES);
+    options.flags |= 1 << 7;
+    assert_eq!(
+        kvmpool_conn_inventory_json_with_options(conn, &options, &mut json),
+        kvmpool_status::KVMPOOL_ERR_INVALID_SPEC
+    );
+    assert_eq!(last_field().as_deref(), Some("options.flags"));
+    assert!(json.is_null());
+    options.flags = KVMPOOL_INVENTORY_VOLUMES | KVMPOOL_INVENTORY_FORMATS;
+    assert_eq!(
+        kvmpool_conn_inventory_json_with_options(conn, &options, &mut json),
+        kvmpool_status::KVMPOOL_OK
+    );
+    assert!(take(json).contains("default-pool"));
+
+    let mut spec = ptr::null_mut();
+    assert_eq!(
+        kvmpool_pool_spec_dir(c"flags-pool".as_ptr(), c"/flags-pool".as_ptr(), &mut spec),
+        kvmpool_status::KVMPOOL_OK
+    );
+    let mut ensure = kvmpool_ensure_options_default();
+    assert_eq!(ensure.flags, KVMPOOL_ENSURE_BUILD | KVMPOOL_ENSURE_START);
+    assert_eq!(ensure.autostart, -1);
+    ensure.flags = u32::MAX;
+    let mut pool = ptr::null_mut();
+    assert_eq!(
+        kvmpool_pool_ensure(conn, spec, &ensure, &mut pool, ptr::null_mut()),
+        kvmpool_status::KVMPOOL_ERR_INVALID_SPEC
+    );
+    assert_eq!(last_field().as_deref(), Some("options.flags"));
+    assert!(pool.is_null());
+    kvmpool_pool_spec_free(spec);
+    kvmpool_conn_free(conn);
 }

@@ -1,15 +1,16 @@
 //! Volumes: create, clone, look up, info, XML, resize, wipe, delete, list, upload and
 //! download.
 
-use std::ffi::{c_char, c_int, c_void, CString};
+use std::ffi::{c_char, c_int, c_void};
 
 use kvmpool_core::{Resize, TransferOptions, Volume, VolumeType, WipeAlgorithm};
 
 use crate::boundary::{
-    c_string, ffi_boundary, ffi_infallible, free_handle, invalid, new_array, new_handle,
-    new_string, size, take_array, try_opt_str, try_out, try_ref, try_str, Failure, Out,
+    check_flags, ffi_boundary, ffi_infallible, free_handle, invalid, new_handle, new_string, size,
+    try_opt_str, try_out, try_ref, try_str, Failure, Out,
 };
 use crate::conn::kvmpool_conn;
+use crate::list::{kvmpool_strings, kvmpool_vols, new_strings, new_vols};
 use crate::pool::{delete_mode, kvmpool_pool};
 use crate::status::kvmpool_status;
 use crate::vol_spec::kvmpool_vol_spec;
@@ -251,68 +252,42 @@ pub extern "C" fn kvmpool_vol_lookup_by_path(
 }
 
 /// `virsh vol-list`: the volumes of a running pool, sorted by name. On success writes
-/// an array of `*count_out` new volume handles to `*vols_out` (NULL when the count is
-/// 0); free the array and every handle in it with one call to
-/// kvmpool_vol_list_free(vols, count). Thread-safe.
+/// a new list of volume handles to `*vols_out` (possibly empty): read it with
+/// kvmpool_vols_len() and kvmpool_vols_get(), free it with kvmpool_vols_free().
+/// Thread-safe.
 #[no_mangle]
 pub extern "C" fn kvmpool_vol_list(
     pool: *const kvmpool_pool,
-    vols_out: *mut *mut *mut kvmpool_vol,
-    count_out: *mut usize,
+    vols_out: *mut *mut kvmpool_vols,
 ) -> kvmpool_status {
     ffi_boundary(|| {
         let pool = try_ref(pool, "pool")?;
         let vols_out = try_out(vols_out, "vols_out")?;
-        let count_out = try_out(count_out, "count_out")?;
-        let handles = pool
+        let vols = pool
             .inner
             .volumes()?
             .into_iter()
-            .map(|inner| new_handle(kvmpool_vol { inner }))
+            .map(|inner| kvmpool_vol { inner })
             .collect();
-        let (array, count) = new_array(handles);
-        vols_out.write(array);
-        count_out.write(count);
+        vols_out.write(new_vols(vols));
         Ok(())
     })
 }
 
 /// The names of a running pool's volumes, sorted (cheaper than kvmpool_vol_list()).
-/// On success writes an array of `*count_out` new strings to `*names_out` (NULL when
-/// the count is 0); free it with kvmpool_string_list_free(names, count). Thread-safe.
+/// On success writes a new string list to `*names_out` (possibly empty; free it with
+/// kvmpool_strings_free()). Thread-safe.
 #[no_mangle]
 pub extern "C" fn kvmpool_vol_list_names(
     pool: *const kvmpool_pool,
-    names_out: *mut *mut *mut c_char,
-    count_out: *mut usize,
+    names_out: *mut *mut kvmpool_strings,
 ) -> kvmpool_status {
     ffi_boundary(|| {
         let pool = try_ref(pool, "pool")?;
         let names_out = try_out(names_out, "names_out")?;
-        let count_out = try_out(count_out, "count_out")?;
-        let strings = pool
-            .inner
-            .volume_names()?
-            .into_iter()
-            .map(c_string)
-            .collect::<Result<Vec<_>, _>>()?;
-        let (array, count) = new_array(strings.into_iter().map(CString::into_raw).collect());
-        names_out.write(array);
-        count_out.write(count);
+        names_out.write(new_strings(pool.inner.volume_names()?)?);
         Ok(())
     })
-}
-
-/// Free a list from kvmpool_vol_list(): every handle in it and the array. `count` is
-/// the count the list came with. NULL is ignored.
-/// Any thread may free it, once, after every other call using it has returned.
-#[no_mangle]
-pub extern "C" fn kvmpool_vol_list_free(vols: *mut *mut kvmpool_vol, count: usize) {
-    ffi_infallible((), || {
-        for v in take_array(vols, count) {
-            free_handle(v);
-        }
-    });
 }
 
 /// Free a volume handle. NULL is ignored. The volume itself is not touched. Call it
@@ -456,12 +431,7 @@ pub extern "C" fn kvmpool_vol_resize(
 ) -> kvmpool_status {
     vol_op(vol, |v| {
         let known = KVMPOOL_RESIZE_DELTA | KVMPOOL_RESIZE_SHRINK | KVMPOOL_RESIZE_ALLOCATE;
-        if flags & !known != 0 {
-            return Err(invalid(
-                "flags",
-                format!("{flags:#x} holds bits that are no KVMPOOL_RESIZE_* flag"),
-            ));
-        }
+        check_flags(flags, known, "flags", "KVMPOOL_RESIZE_*")?;
         let resize = Resize {
             capacity: size("capacity", capacity)?,
             delta: flags & KVMPOOL_RESIZE_DELTA != 0,
@@ -507,8 +477,10 @@ struct Progress {
 }
 
 // SAFETY: the core keeps the progress closure only for the duration of the transfer
-// call and runs it on the calling thread (see `kvmpool_progress_cb`); `userdata` is
-// never dereferenced by Rust, only handed back to the caller's callback.
+// call and runs it on the calling thread: the documented contract of
+// `kvmpool_core::TransferOptions::progress`, tested in tests/dir_pool.rs
+// (`progress_runs_on_the_calling_thread`). `userdata` is never dereferenced by Rust,
+// only handed back to the caller's callback.
 unsafe impl Send for Progress {}
 // SAFETY: as for `Send`: the closure is not shared with other threads.
 unsafe impl Sync for Progress {}

@@ -221,6 +221,7 @@ pub(crate) fn hash_file(
     mut hashers: Hashers,
     transfer: &TransferOptions,
 ) -> Result<(u64, Vec<Checksum>)> {
+    let ticker = crate::stream::Ticker::new(transfer);
     if hashers.is_empty() {
         return Ok((len, Vec::new()));
     }
@@ -239,7 +240,7 @@ pub(crate) fn hash_file(
         }
         hashers.update(&buf[..n]);
         at += n as u64;
-        transfer.tick(at, len)?;
+        ticker.tick(at, len)?;
     }
     Ok((at, hashers.finish()))
 }

@@ -7,13 +7,13 @@ use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 
 use uuid::Uuid;
-use virt::connect::Connect;
 
 use crate::discovery::PoolCapabilities;
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{self, Hub, LoopGuard};
 use crate::libvirt;
 use crate::options::PoolFilter;
+use crate::owned::Conn;
 use crate::pool::Pool;
 use crate::spec::{PoolSpec, PoolType};
 use crate::volume::Volume;
@@ -53,7 +53,7 @@ struct PendingRemoval {
 /// The current libvirt connection and a counter that changes on every reconnect, so
 /// handles know when their cached libvirt objects are stale.
 struct Link {
-    conn: Option<Connect>,
+    conn: Option<Conn>,
     generation: u64,
 }
 
@@ -107,7 +107,13 @@ impl Connection {
         })
     }
 
-    /// The URI libvirt reports for this connection.
+    /// The URI as given to [`Connection::open`] (`None`: libvirt's default URI). A
+    /// local read: no call to libvirt, so it never blocks, reconnects or fails.
+    pub fn requested_uri(&self) -> Option<&str> {
+        self.inner.uri.as_deref()
+    }
+
+    /// The URI libvirt reports for this connection (a call to libvirt).
     pub fn uri(&self) -> Result<String> {
         self.run(|c, _| c.uri().map_err(libvirt::error))
     }
@@ -182,7 +188,7 @@ impl Connection {
 
     /// Open a new libvirt link, holding the event loop if libvirt will use it (also
     /// a transfer's own connection, see `stream.rs`).
-    pub(crate) fn open_link(&self) -> Result<Connect> {
+    pub(crate) fn open_link(&self) -> Result<Conn> {
         let guard = events::loop_guard_if_registered()?;
         let conn = connect(self.inner.uri.as_deref(), self.inner.read_only)?;
         let mut held = self
@@ -203,7 +209,7 @@ impl Connection {
 
     /// The current libvirt connection and its generation, reconnecting if the last
     /// call found the daemon gone.
-    pub(crate) fn current(&self) -> Result<(Connect, u64)> {
+    pub(crate) fn current(&self) -> Result<(Conn, u64)> {
         {
             let link = self.inner.link.read().unwrap_or_else(|e| e.into_inner());
             if let Some(c) = &link.conn {
@@ -228,7 +234,7 @@ impl Connection {
 
     /// Run `f` on the current link. When it fails and the link is dead, forget the
     /// link (the next call reconnects) and report [`ErrorKind::Connect`].
-    pub(crate) fn run<T>(&self, f: impl FnOnce(&Connect, u64) -> Result<T>) -> Result<T> {
+    pub(crate) fn run<T>(&self, f: impl FnOnce(&Conn, u64) -> Result<T>) -> Result<T> {
         let (conn, generation) = self.current()?;
         f(&conn, generation).map_err(|e| {
             if e.kind() != ErrorKind::Connect && conn.is_alive().unwrap_or(false) {
@@ -473,13 +479,8 @@ impl Connection {
     }
 }
 
-fn connect(uri: Option<&str>, read_only: bool) -> Result<Connect> {
-    let opened = if read_only {
-        Connect::open_read_only(uri)
-    } else {
-        Connect::open(uri)
-    };
-    opened.map_err(|e| {
+fn connect(uri: Option<&str>, read_only: bool) -> Result<Conn> {
+    Conn::open(uri, read_only).map_err(|e| {
         let shown = uri.unwrap_or("the default URI");
         libvirt::error(e)
             .with_kind(ErrorKind::Connect)

@@ -23,12 +23,12 @@ use std::thread;
 use std::time::Duration;
 
 use uuid::Uuid;
-use virt::connect::Connect;
 use virt::sys;
 
 use crate::conn::Connection;
 use crate::error::{Error, ErrorKind, Result};
 use crate::libvirt;
+use crate::owned::Conn;
 use crate::pool::Pool;
 use crate::spec::names::string_enum;
 
@@ -84,9 +84,30 @@ impl fmt::Debug for LoopGuard {
     }
 }
 
+/// Starts a named thread running `body`. Threads are started through this type so
+/// that tests can pass one that fails: std's spawn failures (no threads or memory
+/// left) cannot be provoked on demand.
+pub(crate) type Spawn = fn(&str, Box<dyn FnOnce() + Send>) -> std::io::Result<()>;
+
+/// The real [`Spawn`].
+pub(crate) fn spawn_thread(name: &str, body: Box<dyn FnOnce() + Send>) -> std::io::Result<()> {
+    thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(body)
+        .map(drop)
+}
+
 /// Register libvirt's event loop (once per process) and make sure its thread runs.
 pub(crate) fn acquire_loop() -> Result<LoopGuard> {
-    let mut state = lock_loop();
+    add_loop_user(&mut lock_loop(), spawn_thread)?;
+    Ok(LoopGuard(()))
+}
+
+/// Count one more user of the loop, starting its thread if none runs. The state
+/// changes only once nothing can fail any more: a failed spawn leaves no user behind
+/// (nobody would release it) and no thread marked alive that does not exist (the
+/// loop would never run again).
+fn add_loop_user(state: &mut LoopState, spawn: Spawn) -> Result<()> {
     if !state.registered {
         // SAFETY: plain call without arguments; libvirt makes it idempotent per process.
         if unsafe { sys::virEventRegisterDefaultImpl() } < 0 {
@@ -94,16 +115,16 @@ pub(crate) fn acquire_loop() -> Result<LoopGuard> {
         }
         state.registered = true;
     }
+    if !state.thread_alive {
+        // The thread takes the lock before it looks at the state, and the caller
+        // holds it until `running` is set below.
+        spawn("kvmpool-events", Box::new(run_loop))
+            .map_err(|e| Error::io("cannot start the event loop thread", e))?;
+        state.thread_alive = true;
+    }
     state.users += 1;
     state.running = true;
-    if !state.thread_alive {
-        state.thread_alive = true;
-        thread::Builder::new()
-            .name("kvmpool-events".into())
-            .spawn(run_loop)
-            .map_err(|e| Error::io("cannot start the event loop thread", e))?;
-    }
-    Ok(LoopGuard(()))
+    Ok(())
 }
 
 /// A guard when the loop is registered (connections opened from then on use it).
@@ -192,6 +213,26 @@ impl EventReceiver {
     }
 }
 
+/// A wait limit given in seconds, as the front ends take one (Python's
+/// `next_event(timeout=...)`): `None` means no limit, and so do infinity and any number
+/// of seconds too large for a [`Duration`]; NaN and negative numbers are refused.
+pub fn timeout_from_secs(field: &str, seconds: f64) -> Result<Option<Duration>> {
+    if seconds.is_nan() {
+        return Err(Error::invalid(
+            field,
+            "must be a number of seconds, not NaN",
+        ));
+    }
+    if seconds < 0.0 {
+        return Err(Error::invalid(
+            field,
+            format!("must be 0 or more seconds (infinity: no limit), not {seconds}"),
+        ));
+    }
+    // `try_from_secs_f64` fails only for infinity and overflow here: both "wait forever".
+    Ok(Duration::try_from_secs_f64(seconds).ok())
+}
+
 impl Iterator for EventReceiver {
     type Item = PoolEvent;
     fn next(&mut self) -> Option<PoolEvent> {
@@ -208,19 +249,31 @@ struct Sub {
 pub(crate) struct Hub {
     uri: Option<String>,
     state: Mutex<HubState>,
+    /// Starts the reconnect thread ([`spawn_thread`] but in tests).
+    spawn: Spawn,
     _loop: LoopGuard,
 }
 
 struct HubState {
+    /// The events connection; after it closed, kept until the reconnect thread
+    /// drops it (never on the event loop thread, which runs the close callback).
     link: Option<EventLink>,
     subs: BTreeMap<u64, Sub>,
     next_id: u64,
+    /// True while a reconnect thread exists: set only once it was started.
     reconnecting: bool,
+    /// True while a timer is set to try starting that thread again.
+    respawn_pending: bool,
+    /// Event connections opened so far (the first one included).
+    links_opened: u64,
 }
+
+/// After a reconnect thread could not be started, try again this much later.
+const RESPAWN_AFTER_MS: c_int = 500;
 
 /// The private events connection and what is registered on it.
 struct EventLink {
-    conn: Connect,
+    conn: Conn,
     callback_ids: Vec<c_int>,
     // Owned here rather than handed to libvirt with a free function: drivers without
     // close-callback support (test:///) accept the registration, keep nothing and
@@ -234,6 +287,10 @@ impl Hub {
     }
 
     fn new(uri: Option<String>) -> Result<Arc<Hub>> {
+        Hub::with_spawn(uri, spawn_thread)
+    }
+
+    fn with_spawn(uri: Option<String>, spawn: Spawn) -> Result<Arc<Hub>> {
         let guard = acquire_loop()?;
         let hub = Arc::new(Hub {
             uri,
@@ -242,11 +299,17 @@ impl Hub {
                 subs: BTreeMap::new(),
                 next_id: 1,
                 reconnecting: false,
+                respawn_pending: false,
+                links_opened: 0,
             }),
+            spawn,
             _loop: guard,
         });
         let link = EventLink::open(hub.uri.as_deref(), &hub)?;
-        hub.lock().link = Some(link);
+        let mut state = hub.lock();
+        state.link = Some(link);
+        state.links_opened += 1;
+        drop(state);
         Ok(hub)
     }
 
@@ -259,30 +322,67 @@ impl Hub {
             .collect()
     }
 
-    /// The events connection closed: reopen it in the background, with backoff, for
-    /// as long as the hub lives.
+    /// The events connection closed: reopen it on a thread of its own, with backoff,
+    /// for as long as the hub lives. When that thread cannot be started, nothing is
+    /// marked as reconnecting and a timer on the event loop tries again shortly, so
+    /// the subscriptions are never left waiting on a reconnect that nobody runs.
     fn link_closed(self: &Arc<Hub>) {
-        {
-            let mut state = self.lock();
-            if state.reconnecting {
-                return;
-            }
-            state.reconnecting = true;
-            // Drop the dead link later, off the event loop thread.
-            let dead = state.link.take();
-            thread::spawn(move || drop(dead));
+        let mut state = self.lock();
+        if state.reconnecting || state.respawn_pending {
+            return;
         }
         let weak = Arc::downgrade(self);
-        let spawned = thread::Builder::new()
-            .name("kvmpool-events-reconnect".into())
-            .spawn(move || reconnect(weak));
-        if spawned.is_err() {
-            self.lock().reconnecting = false;
+        // The thread takes the lock first, so it sees `reconnecting` set.
+        match (self.spawn)(
+            "kvmpool-events-reconnect",
+            Box::new(move || reconnect(weak)),
+        ) {
+            Ok(()) => state.reconnecting = true,
+            Err(_) => {
+                state.respawn_pending = true;
+                drop(state);
+                self.link_closed_later();
+            }
+        }
+    }
+
+    /// Call `link_closed` again in [`RESPAWN_AFTER_MS`], from the event loop thread.
+    fn link_closed_later(self: &Arc<Hub>) {
+        unsafe extern "C" fn fire(timer: c_int, opaque: *mut c_void) {
+            // SAFETY: `timer` is the id libvirt passed for this very timer; libvirt
+            // frees `opaque` (with `free_weak`) only after the callback returned.
+            unsafe { sys::virEventRemoveTimeout(timer) };
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                // SAFETY: `opaque` is the `weak_box` pointer registered below.
+                if let Some(hub) = unsafe { hub_of(opaque) } {
+                    hub.lock().respawn_pending = false;
+                    hub.link_closed();
+                }
+            }));
+        }
+        let opaque = weak_box(self);
+        // SAFETY: the callback has the signature libvirt expects; the opaque box is
+        // freed by `free_weak` when the timer is removed.
+        let id = unsafe {
+            sys::virEventAddTimeout(RESPAWN_AFTER_MS, Some(fire), opaque, Some(free_weak))
+        };
+        if id < 0 {
+            // SAFETY: libvirt refused the timer and kept nothing (no event loop
+            // registered): the box is still ours, and freed once.
+            unsafe { free_weak(opaque) };
+            // The next close of the link tries again.
+            self.lock().respawn_pending = false;
         }
     }
 }
 
 fn reconnect(weak: Weak<Hub>) {
+    // The dead link is dropped here, off the event loop thread (see `HubState::link`).
+    let dead = match weak.upgrade() {
+        Some(hub) => hub.lock().link.take(),
+        None => return,
+    };
+    drop(dead);
     let mut wait = Duration::from_millis(50);
     loop {
         thread::sleep(wait);
@@ -290,6 +390,7 @@ fn reconnect(weak: Weak<Hub>) {
         if let Ok(link) = EventLink::open(hub.uri.as_deref(), &hub) {
             let mut state = hub.lock();
             state.link = Some(link);
+            state.links_opened += 1;
             state.reconnecting = false;
             return;
         }
@@ -309,7 +410,7 @@ impl EventLink {
     /// callbacks, each holding a weak reference to the hub.
     fn open(uri: Option<&str>, hub: &Arc<Hub>) -> Result<EventLink> {
         let conn =
-            Connect::open(uri).map_err(|e| libvirt::error(e).with_kind(ErrorKind::Connect))?;
+            Conn::open(uri, false).map_err(|e| libvirt::error(e).with_kind(ErrorKind::Connect))?;
         let mut link = EventLink {
             conn,
             callback_ids: Vec::new(),
@@ -526,4 +627,103 @@ pub(crate) fn hub_for(slot: &Mutex<Weak<Hub>>, uri: Option<String>) -> Result<Ar
     let hub = Hub::new(uri)?;
     *weak = Arc::downgrade(&hub);
     Ok(hub)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Instant;
+
+    fn no_thread(_name: &str, _body: Box<dyn FnOnce() + Send>) -> std::io::Result<()> {
+        Err(std::io::Error::other("no thread left (test)"))
+    }
+
+    #[test]
+    fn a_failed_event_loop_spawn_leaves_the_loop_state_as_it_was() {
+        let mut state = LoopState {
+            registered: true,
+            users: 0,
+            running: false,
+            thread_alive: false,
+        };
+        let e = add_loop_user(&mut state, no_thread).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Io);
+        // no user to release, and no thread marked alive: the next user starts one
+        assert_eq!(state.users, 0);
+        assert!(!state.thread_alive && !state.running);
+    }
+
+    static RECONNECT_SPAWNS: AtomicUsize = AtomicUsize::new(0);
+
+    /// Fails the first two times, then starts real threads.
+    fn fail_twice(name: &str, body: Box<dyn FnOnce() + Send>) -> std::io::Result<()> {
+        if RECONNECT_SPAWNS.fetch_add(1, Ordering::SeqCst) < 2 {
+            return no_thread(name, body);
+        }
+        spawn_thread(name, body)
+    }
+
+    #[test]
+    fn a_failed_reconnect_spawn_is_tried_again_and_the_link_comes_back() {
+        libvirt::init();
+        let hub = Hub::with_spawn(Some("test:///default".into()), fail_twice).unwrap();
+        hub.link_closed();
+        {
+            let state = hub.lock();
+            assert!(
+                !state.reconnecting,
+                "no thread runs, so none may be waited for"
+            );
+            assert!(
+                state.link.is_some(),
+                "the link stays until a thread drops it"
+            );
+            assert_eq!(state.links_opened, 1);
+        }
+        // A second close while the retry is pending changes nothing.
+        hub.link_closed();
+        assert!(!hub.lock().reconnecting);
+        assert_eq!(RECONNECT_SPAWNS.load(Ordering::SeqCst), 1);
+        // The event loop's timer tries again until a thread starts; it reconnects.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            {
+                let state = hub.lock();
+                if state.links_opened == 2 && !state.reconnecting && state.link.is_some() {
+                    break;
+                }
+            }
+            assert!(Instant::now() < deadline, "the events link never came back");
+            thread::sleep(Duration::from_millis(20));
+        }
+        assert!(RECONNECT_SPAWNS.load(Ordering::SeqCst) >= 3);
+        // and a later close reconnects straight away
+        hub.link_closed();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while hub.lock().links_opened < 3 {
+            assert!(Instant::now() < deadline, "no second reconnect");
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[test]
+    fn timeouts_in_seconds() {
+        assert_eq!(
+            timeout_from_secs("timeout", 0.0).unwrap(),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            timeout_from_secs("timeout", 1.5).unwrap(),
+            Some(Duration::from_millis(1500))
+        );
+        // no limit: infinity, and numbers past what a Duration holds
+        assert_eq!(timeout_from_secs("timeout", f64::INFINITY).unwrap(), None);
+        assert_eq!(timeout_from_secs("timeout", 1e300).unwrap(), None);
+        for bad in [f64::NAN, -1.0, -0.5, f64::NEG_INFINITY] {
+            let e = timeout_from_secs("timeout", bad).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidSpec, "{bad}");
+            assert_eq!(e.field(), Some("timeout"), "{bad}");
+        }
+    }
 }

@@ -41,7 +41,7 @@ use crate::pool::Pool;
 use crate::qemu_img::{self, Convert, TempPath};
 use crate::spec::{check, PoolType, VolumeFormat, VolumeSpec, VolumeType};
 use crate::stream::{
-    is_zero, next_data, send_zeros, upload_flags, CancelToken, ProgressFn, TransferOptions,
+    is_zero, next_data, send_zeros, upload_flags, CancelToken, ProgressFn, Ticker, TransferOptions,
     TransferReport, VolStream, CHUNK_BYTES,
 };
 use crate::units::Size;
@@ -682,7 +682,7 @@ impl Pool {
             cancel: options.cancel.clone(),
             ..TransferOptions::default()
         };
-        cancel_only.tick(0, 0)?;
+        Ticker::new(&cancel_only).tick(0, 0)?;
         let pool_type = self.pool_type()?;
         let opened = match &origin {
             Origin::File(path) => Opened::file(path)?,
@@ -821,6 +821,7 @@ impl Pool {
         }
         let dir = options.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
         let transfer = options.transfer();
+        let ticker = Ticker::new(&transfer);
         let source_format = opened.info.format;
         let source_len = opened.len;
         let hashers = Hashers::for_expected(&options.checksums);
@@ -831,7 +832,7 @@ impl Pool {
             }
             (_, Body::Http(download, prefix)) => {
                 let temp = TempPath::new(&dir, &name);
-                let fetched = save(download, prefix, temp.path(), hashers, &transfer)?;
+                let fetched = save(download, prefix, temp.path(), hashers, &ticker)?;
                 (temp.path().to_owned(), Some(temp), fetched)
             }
             (Origin::Url(_), Body::File(_)) => unreachable!("a URL is opened as a download"),
@@ -895,6 +896,7 @@ impl Pool {
         expected: &[Checksum],
     ) -> Result<ImportReport> {
         let transfer = options.transfer();
+        let ticker = Ticker::new(&transfer);
         let info = vol.info()?;
         let file_volume = info.volume_type == VolumeType::File;
         // Bytes below this offset may hold what libvirt wrote at creation: no holes there.
@@ -917,7 +919,7 @@ impl Pool {
             (None, _) => 0, // no limit: the length is known at the end
         };
         let total = opened.len.unwrap_or(0);
-        transfer.tick(0, total)?;
+        ticker.tick(0, total)?;
         let mut stream = VolStream::open(vol, |v, s| {
             v.upload(s, 0, declared, upload_flags(holes))
                 .map_err(crate::libvirt::error)
@@ -940,7 +942,7 @@ impl Pool {
                     dirty,
                     total,
                 },
-                &transfer,
+                &ticker,
                 &mut done,
             )?;
             checksum::verify(expected, &produced.checksums, "the image")?;
@@ -950,7 +952,13 @@ impl Pool {
                     stream.send_hole(tail)?;
                     done.hole_bytes += tail;
                 } else if tail > 0 && send_tail {
-                    send_zeros(&stream, tail, tail, &TransferOptions::default(), &mut done)?;
+                    send_zeros(
+                        &stream,
+                        tail,
+                        tail,
+                        &Ticker::new(&TransferOptions::default()),
+                        &mut done,
+                    )?;
                 }
             }
             stream.finish()?;
@@ -1080,7 +1088,7 @@ fn send_image(
     opened: Opened,
     produce: Produce,
     rules: Rules,
-    transfer: &TransferOptions,
+    ticker: &Ticker<'_>,
     done: &mut TransferReport,
 ) -> Result<Produced> {
     let (feed, drain) = pipe::queue(READ_BYTES);
@@ -1106,7 +1114,13 @@ fn send_image(
                     len
                 };
                 if zeros > 0 {
-                    send_zeros(stream, zeros, u64::MAX, &TransferOptions::default(), done)?;
+                    send_zeros(
+                        stream,
+                        zeros,
+                        u64::MAX,
+                        &Ticker::new(&TransferOptions::default()),
+                        done,
+                    )?;
                 }
                 if len > zeros {
                     stream.send_hole(len - zeros)?;
@@ -1115,7 +1129,7 @@ fn send_image(
                 at + len
             }
         };
-        transfer.tick(position, rules.total)?;
+        ticker.tick(position, rules.total)?;
     }
     reader.join().unwrap_or_else(|_| {
         Err(Error::new(
@@ -1339,7 +1353,7 @@ fn save(
     prefix: Vec<u8>,
     path: &Path,
     mut hashers: Hashers,
-    transfer: &TransferOptions,
+    ticker: &Ticker<'_>,
 ) -> Result<(u64, Vec<Checksum>)> {
     use std::io::Write;
     let mut file = std::fs::OpenOptions::new()
@@ -1354,7 +1368,7 @@ fn save(
     let mut at = prefix.len() as u64;
     let mut buf = vec![0u8; READ_BYTES];
     loop {
-        transfer.tick(at, total)?;
+        ticker.tick(at, total)?;
         let n = match download.body.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,

@@ -9,12 +9,12 @@
 use std::thread;
 
 use serde::Serialize;
-use virt::storage_vol::StorageVol;
 
 use crate::conn::Connection;
 use crate::error::{ErrorKind, Result};
 use crate::libvirt;
 use crate::options::{PoolFilter, PoolState};
+use crate::owned::VolObj;
 use crate::pool::Pool;
 use crate::spec::{PoolType, VolumeSpec, VolumeType};
 use crate::units::Size;
@@ -212,11 +212,7 @@ fn volume_entries(
 }
 
 /// Entries for a slice of volumes; volumes deleted since the listing are skipped.
-fn volume_chunk(
-    chunk: &[StorageVol],
-    key_is_path: bool,
-    formats: bool,
-) -> Result<Vec<VolumeEntry>> {
+fn volume_chunk(chunk: &[VolObj], key_is_path: bool, formats: bool) -> Result<Vec<VolumeEntry>> {
     let mut out = Vec::with_capacity(chunk.len());
     for v in chunk {
         match volume_entry(v, key_is_path, formats) {
@@ -228,7 +224,7 @@ fn volume_chunk(
     Ok(out)
 }
 
-fn volume_entry(v: &StorageVol, key_is_path: bool, formats: bool) -> Result<VolumeEntry> {
+fn volume_entry(v: &VolObj, key_is_path: bool, formats: bool) -> Result<VolumeEntry> {
     let name = v.name().map_err(libvirt::error)?;
     let key = v.key().map_err(libvirt::error)?;
     let info = v.info().map_err(libvirt::error)?;

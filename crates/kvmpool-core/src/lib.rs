@@ -39,6 +39,7 @@ mod inventory;
 mod libvirt;
 pub mod manifest;
 mod options;
+mod owned;
 mod pipe;
 mod pool;
 mod qemu_img;
@@ -53,7 +54,7 @@ pub use conn::Connection;
 pub use discovery::{PoolCapabilities, PoolSource, PoolTypeCapability, SourceQuery};
 pub use ensure::EnsureReport;
 pub use error::{Error, ErrorKind, LibvirtDetail, Result};
-pub use events::{EventReceiver, PoolEvent, PoolEventKind, Subscription};
+pub use events::{timeout_from_secs, EventReceiver, PoolEvent, PoolEventKind, Subscription};
 pub use export::{ExportOptions, ExportReport};
 pub use import::{ImportOptions, ImportReport, DEFAULT_IMPORT_TIMEOUT};
 pub use inventory::{volume_entries_json, Inventory, InventoryOptions, PoolEntry, VolumeEntry};
@@ -67,7 +68,10 @@ pub use options::{
 };
 pub use pool::Pool;
 pub use spec::*;
-pub use stream::{CancelToken, ProgressFn, TransferOptions, TransferReport, CHUNK_BYTES};
+pub use stream::{
+    CancelToken, InterruptFn, ProgressFn, TransferOptions, TransferReport, CHUNK_BYTES,
+    INTERRUPT_EVERY,
+};
 pub use units::Size;
 pub use uuid::Uuid;
 pub use volume::Volume;

@@ -5,13 +5,12 @@ use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use uuid::Uuid;
-use virt::storage_pool::StoragePool;
-use virt::storage_vol::StorageVol;
 
 use crate::conn::{check_arg, Connection};
 use crate::error::{Error, ErrorKind, Result};
 use crate::libvirt::{self, retry_busy};
 use crate::options::{BuildMode, DeleteMode, PoolInfo};
+use crate::owned::{PoolObj, VolObj};
 use crate::spec::{Allocation, PoolSpec, PoolType, VolumeSpec};
 use crate::units::Size;
 use crate::volume::Volume;
@@ -35,7 +34,7 @@ struct Inner {
     uuid: Uuid,
     pool_type: OnceLock<PoolType>,
     /// The libvirt object for a connection generation.
-    cached: Mutex<Option<(u64, StoragePool)>>,
+    cached: Mutex<Option<(u64, PoolObj)>>,
 }
 
 impl fmt::Debug for Pool {
@@ -48,7 +47,7 @@ impl fmt::Debug for Pool {
 }
 
 impl Pool {
-    pub(crate) fn from_virt(conn: &Connection, pool: StoragePool, generation: u64) -> Result<Pool> {
+    pub(crate) fn from_virt(conn: &Connection, pool: PoolObj, generation: u64) -> Result<Pool> {
         let name = pool.name().map_err(libvirt::error)?;
         let uuid = pool.uuid().map_err(libvirt::error)?;
         Ok(Pool {
@@ -63,12 +62,12 @@ impl Pool {
     }
 
     /// Run `f` on the libvirt pool object of the current connection.
-    pub(crate) fn with<T>(&self, f: impl FnOnce(&StoragePool) -> Result<T>) -> Result<T> {
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&PoolObj) -> Result<T>) -> Result<T> {
         self.with_generation(|p, _| f(p))
     }
 
     /// Like `with`, also passing the connection generation (for new handles).
-    fn with_generation<T>(&self, f: impl FnOnce(&StoragePool, u64) -> Result<T>) -> Result<T> {
+    fn with_generation<T>(&self, f: impl FnOnce(&PoolObj, u64) -> Result<T>) -> Result<T> {
         self.inner.conn.run(|c, generation| {
             let pool = {
                 let mut cached = self.inner.cached.lock().unwrap_or_else(|e| e.into_inner());
@@ -327,7 +326,7 @@ impl Pool {
             0
         };
         let xml = spec.to_xml_in(ty);
-        self.create_checked(&spec.name, |p| StorageVol::create_xml(p, &xml, flags))
+        self.create_checked(&spec.name, |p| p.create_vol_xml(&xml, flags))
     }
 
     /// `vol-create file.xml`: create a volume from XML (parsed first).
@@ -338,7 +337,7 @@ impl Pool {
         if ty == PoolType::Disk {
             self.check_partition_name(&spec.name)?;
         }
-        self.create_checked(&spec.name, |p| StorageVol::create_xml(p, xml, 0))
+        self.create_checked(&spec.name, |p| p.create_vol_xml(xml, 0))
     }
 
     /// `vol-create-from`: a new volume in this pool holding a copy of `source` (which
@@ -371,9 +370,7 @@ impl Pool {
         };
         let _one_at_a_time = (source_pool != self.name())
             .then(|| CROSS_POOL_COPY.lock().unwrap_or_else(|e| e.into_inner()));
-        source.with(|src| {
-            self.create_checked(name, |p| StorageVol::create_xml_from(p, xml, src, flags))
-        })
+        source.with(|src| self.create_checked(name, |p| p.create_vol_xml_from(xml, src, flags)))
     }
 
     /// Create through `create`, refusing an existing name up front and removing what
@@ -381,7 +378,7 @@ impl Pool {
     fn create_checked(
         &self,
         name: &str,
-        create: impl Fn(&StoragePool) -> std::result::Result<StorageVol, virt::error::Error>,
+        create: impl Fn(&PoolObj) -> std::result::Result<VolObj, virt::error::Error>,
     ) -> Result<Volume> {
         if self.find_volume(name)?.is_some() {
             return Err(Error::new(

@@ -2,6 +2,7 @@
 //! sparse transfers (holes stay holes, found with `SEEK_DATA`/`SEEK_HOLE` and sent as
 //! libvirt stream holes), progress reports and cancellation.
 
+use std::cell::Cell;
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{ErrorKind as IoKind, Read, Write};
@@ -9,15 +10,14 @@ use std::os::unix::fs::{FileExt, FileTypeExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use virt::connect::Connect;
-use virt::storage_vol::StorageVol;
-use virt::stream::Stream;
 use virt::sys;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::libvirt;
 use crate::options::VolumeInfo;
+use crate::owned::{Conn, StreamObj, VolObj};
 use crate::pipe::{self, Chunk};
 use crate::pool::Pool;
 use crate::spec::{PoolType, VolumeSpec, VolumeType};
@@ -29,8 +29,18 @@ use crate::volume::Volume;
 /// number of round trips low.
 pub const CHUNK_BYTES: usize = 256 * 1024 - 24;
 
-/// A progress callback: `(done, total)` in bytes; return `false` to cancel.
+/// A progress callback: `(done, total)` in bytes; return `false` to cancel. Called on
+/// the thread that called the transfer, during the call only (see
+/// [`TransferOptions::progress`]).
 pub type ProgressFn = Arc<dyn Fn(u64, u64) -> bool + Send + Sync>;
+
+/// An interruption check: return `true` to cancel the transfer. Called on the thread
+/// that called the transfer (see [`TransferOptions::interrupt`]).
+pub type InterruptFn = Arc<dyn Fn() -> bool + Send + Sync>;
+
+/// How often a transfer asks its [`TransferOptions::interrupt`] check, at most: the
+/// first chunk that ends this long after the last check asks again.
+pub const INTERRUPT_EVERY: Duration = Duration::from_millis(100);
 
 /// Cancels a transfer from another thread.
 #[derive(Debug, Clone, Default)]
@@ -62,10 +72,13 @@ pub struct TransferOptions {
     pub offset: u64,
     /// Bytes to transfer; `None` for the rest of the file (upload) or volume (download).
     pub length: Option<u64>,
-    /// Called after every chunk with bytes done and total.
+    /// Called after every chunk with bytes done and total; see
+    /// [`TransferOptions::progress`] for the thread it runs on.
     pub progress: Option<ProgressFn>,
     /// Cancels the transfer when set.
     pub cancel: Option<CancelToken>,
+    /// Asked whether to stop; see [`TransferOptions::interrupt`].
+    pub interrupt: Option<InterruptFn>,
 }
 
 impl fmt::Debug for TransferOptions {
@@ -76,6 +89,7 @@ impl fmt::Debug for TransferOptions {
             .field("length", &self.length)
             .field("progress", &self.progress.is_some())
             .field("cancel", &self.cancel)
+            .field("interrupt", &self.interrupt.is_some())
             .finish()
     }
 }
@@ -100,6 +114,13 @@ impl TransferOptions {
     }
 
     /// Report progress; the callback returns `false` to cancel.
+    ///
+    /// Contract: the callback is called on the thread that called the transfer
+    /// (`upload_file`, `upload_reader`, `download_file`, `download_writer`,
+    /// `Pool::create_volume_from_file`), and only while that call runs; never on a
+    /// worker thread of the transfer. Front ends rely on this: the C API passes a C
+    /// callback and its `void *userdata` (not thread-safe in general) through it, and
+    /// Python calls back into the interpreter from it.
     pub fn progress(mut self, f: impl Fn(u64, u64) -> bool + Send + Sync + 'static) -> Self {
         self.progress = Some(Arc::new(f));
         self
@@ -111,17 +132,79 @@ impl TransferOptions {
         self
     }
 
+    /// Ask `check` whether to stop, on the thread that called the transfer: once
+    /// before the first byte moves and then between chunks, at most every
+    /// [`INTERRUPT_EVERY`] (so a check may take a lock or a GIL); as long as data
+    /// moves, that is at least every [`INTERRUPT_EVERY`] plus one chunk's time. When it
+    /// returns `true` the transfer stops as a cancelled one does: the stream is
+    /// aborted, `Pool::create_volume_from_file` removes its volume, a download leaves
+    /// the destination as it was, and the call returns [`ErrorKind::Cancelled`].
+    ///
+    /// For checks that are not progress: Python's wrapper checks for signals here, so
+    /// that Ctrl-C stops a transfer that has no progress callback.
+    pub fn interrupt(mut self, check: impl Fn() -> bool + Send + Sync + 'static) -> Self {
+        self.interrupt = Some(Arc::new(check));
+        self
+    }
+}
+
+/// One transfer's calls of its options' callbacks, all on the calling thread: progress
+/// and the cancel token after every chunk, the interrupt check when it is due.
+pub(crate) struct Ticker<'o> {
+    options: &'o TransferOptions,
+    last_interrupt_check: Cell<Option<Instant>>,
+}
+
+impl<'o> Ticker<'o> {
+    pub(crate) fn new(options: &'o TransferOptions) -> Self {
+        Ticker {
+            options,
+            last_interrupt_check: Cell::new(None),
+        }
+    }
+
     /// Report progress; `Err` (cancelled) when the caller asked to stop.
     pub(crate) fn tick(&self, done: u64, total: u64) -> Result<()> {
-        let keep_going = self.progress.as_ref().is_none_or(|p| p(done, total));
-        let cancelled = self.cancel.as_ref().is_some_and(CancelToken::is_cancelled);
+        let keep_going = self
+            .options
+            .progress
+            .as_ref()
+            .is_none_or(|p| p(done, total));
+        let cancelled = self
+            .options
+            .cancel
+            .as_ref()
+            .is_some_and(CancelToken::is_cancelled);
         if !keep_going || cancelled {
             return Err(Error::new(
                 ErrorKind::Cancelled,
                 format!("transfer cancelled after {done} of {total} bytes"),
             ));
         }
+        if self.interrupted() {
+            return Err(Error::new(
+                ErrorKind::Cancelled,
+                format!("transfer interrupted after {done} of {total} bytes"),
+            ));
+        }
         Ok(())
+    }
+
+    /// The interrupt check's answer when one is due, else `false`.
+    fn interrupted(&self) -> bool {
+        let Some(check) = &self.options.interrupt else {
+            return false;
+        };
+        let now = Instant::now();
+        if self
+            .last_interrupt_check
+            .get()
+            .is_some_and(|last| now.duration_since(last) < INTERRUPT_EVERY)
+        {
+            return false;
+        }
+        self.last_interrupt_check.set(Some(now));
+        check()
     }
 }
 
@@ -150,8 +233,8 @@ impl TransferReport {
 /// therefore gets a connection of its own, used by no other thread. The stream is
 /// declared first so that it is finished or aborted before its connection closes.
 pub(crate) struct VolStream {
-    stream: Option<Stream>,
-    link: Option<Connect>,
+    stream: Option<StreamObj>,
+    link: Option<Conn>,
 }
 
 enum Received {
@@ -164,7 +247,7 @@ impl VolStream {
     /// A stream on `vol`, started with `start` (virStorageVolUpload or Download).
     pub(crate) fn open(
         vol: &Volume,
-        start: impl FnOnce(&StorageVol, &Stream) -> Result<()>,
+        start: impl FnOnce(&VolObj, &StreamObj) -> Result<()>,
     ) -> Result<VolStream> {
         if !vol.connection().is_in_process() {
             let link = vol.connection().open_link()?;
@@ -172,7 +255,7 @@ impl VolStream {
                 .lookup_storage_vol_by_key(vol.key())
                 .map_err(libvirt::error)
                 .and_then(|v| {
-                    let stream = Stream::new(&link, 0).map_err(libvirt::error)?;
+                    let stream = link.new_stream(0).map_err(libvirt::error)?;
                     start(&v, &stream).map(|()| stream)
                 });
             return match on_link {
@@ -188,7 +271,7 @@ impl VolStream {
         // connection to a test:// file would be a second, separate host.
         let stream = vol
             .connection()
-            .run(|c, _| Stream::new(c, 0).map_err(libvirt::error))?;
+            .run(|c, _| c.new_stream(0).map_err(libvirt::error))?;
         vol.with(|v| start(v, &stream))?;
         Ok(VolStream {
             stream: Some(stream),
@@ -203,7 +286,7 @@ impl VolStream {
             .is_some_and(|l| !l.is_alive().unwrap_or(false))
     }
 
-    fn raw(&self) -> &Stream {
+    fn raw(&self) -> &StreamObj {
         self.stream.as_ref().expect("stream used after finish")
     }
 
@@ -270,7 +353,7 @@ impl VolStream {
 
     pub(crate) fn finish(&mut self) -> Result<()> {
         let stream = self.stream.take().expect("finish called once");
-        stream.finish().map_err(libvirt::error)
+        stream.finish()
     }
 }
 
@@ -366,8 +449,8 @@ impl Volume {
             tail_hole: tail,
             holes,
         };
-        self.send(total + tail, holes, options, |stream, done| {
-            upload_from_file(&file, stream, &plan, options, done)
+        self.send(total + tail, holes, options, |stream, ticker, done| {
+            upload_from_file(&file, stream, &plan, ticker, done)
         })
     }
 
@@ -383,7 +466,7 @@ impl Volume {
             sparse: false,
             ..options.clone()
         };
-        self.send(length, false, &plain, |stream, done| {
+        self.send(length, false, &plain, |stream, ticker, done| {
             let mut buf = vec![0u8; CHUNK_BYTES];
             while done.data_bytes < length {
                 let want = (length - done.data_bytes).min(buf.len() as u64) as usize;
@@ -399,7 +482,7 @@ impl Volume {
                 }
                 stream.send_all(&buf[..n])?;
                 done.data_bytes += n as u64;
-                plain.tick(done.total(), length)?;
+                ticker.tick(done.total(), length)?;
             }
             Ok(())
         })
@@ -490,16 +573,17 @@ impl Volume {
         total: u64,
         holes: bool,
         options: &TransferOptions,
-        body: impl FnOnce(&VolStream, &mut TransferReport) -> Result<()>,
+        body: impl FnOnce(&VolStream, &Ticker<'_>, &mut TransferReport) -> Result<()>,
     ) -> Result<TransferReport> {
-        options.tick(0, total)?;
+        let ticker = Ticker::new(options);
+        ticker.tick(0, total)?;
         let flags = upload_flags(holes);
         let mut stream = VolStream::open(self, |v, s| {
             v.upload(s, options.offset, total, flags)
                 .map_err(libvirt::error)
         })?;
         let mut done = TransferReport::default();
-        let outcome = body(&stream, &mut done)
+        let outcome = body(&stream, &ticker, &mut done)
             .and_then(|()| stream.finish())
             .and_then(|()| self.check_kept(options.offset + total, done.total()));
         outcome.map(|()| done).map_err(|e| {
@@ -569,7 +653,8 @@ impl Volume {
         let capacity = self.info()?.capacity.as_bytes();
         let available = capacity.saturating_sub(options.offset);
         let total = options.length.map_or(available, |l| l.min(available));
-        options.tick(0, total)?;
+        let ticker = Ticker::new(options);
+        ticker.tick(0, total)?;
         let flags = download_flags(options.sparse);
         let mut stream = VolStream::open(self, |v, s| {
             v.download(s, options.offset, total, flags)
@@ -581,7 +666,7 @@ impl Volume {
             std::thread::scope(|scope| {
                 let sink = &mut *sink;
                 let writer = scope.spawn(move || write_chunks(&drain, sink));
-                let received = receive_chunks(&stream, &feed, options, total, &mut done);
+                let received = receive_chunks(&stream, &feed, &ticker, total, &mut done);
                 drop(feed);
                 received.and(join(writer))
             })?;
@@ -650,14 +735,15 @@ fn upload_from_file(
     file: &File,
     stream: &VolStream,
     plan: &SendPlan,
-    options: &TransferOptions,
+    ticker: &Ticker<'_>,
     done: &mut TransferReport,
 ) -> Result<()> {
     let (feed, drain) = pipe::queue(CHUNK_BYTES);
     let total = plan.file_bytes + plan.tail_hole;
+    let sparse = ticker.options.sparse;
     std::thread::scope(|scope| {
-        let reader = scope.spawn(move || read_chunks(file, plan.file_bytes, options.sparse, &feed));
-        let sent = send_chunks(stream, &drain, total, plan.holes, options, done);
+        let reader = scope.spawn(move || read_chunks(file, plan.file_bytes, sparse, &feed));
+        let sent = send_chunks(stream, &drain, total, plan.holes, ticker, done);
         // A reader blocked on a full queue sees it close and stops.
         drop(drain);
         sent.and(join(reader))
@@ -715,7 +801,7 @@ fn send_chunks(
     drain: &pipe::Drain,
     total: u64,
     holes: bool,
-    options: &TransferOptions,
+    ticker: &Ticker<'_>,
     done: &mut TransferReport,
 ) -> Result<()> {
     while let Some(chunk) = drain.next() {
@@ -724,14 +810,14 @@ fn send_chunks(
                 stream.send_hole(len)?;
                 done.hole_bytes += len;
             }
-            Chunk::Hole { len, .. } => send_zeros(stream, len, total, options, done)?,
+            Chunk::Hole { len, .. } => send_zeros(stream, len, total, ticker, done)?,
             Chunk::Data { buf, len, .. } => {
                 stream.send_all(&buf[..len])?;
                 done.data_bytes += len as u64;
                 drain.recycle(buf);
             }
         }
-        options.tick(done.total(), total)?;
+        ticker.tick(done.total(), total)?;
     }
     Ok(())
 }
@@ -741,7 +827,7 @@ pub(crate) fn send_zeros(
     stream: &VolStream,
     len: u64,
     total: u64,
-    options: &TransferOptions,
+    ticker: &Ticker<'_>,
     done: &mut TransferReport,
 ) -> Result<()> {
     static ZEROS: [u8; CHUNK_BYTES] = [0; CHUNK_BYTES];
@@ -751,7 +837,7 @@ pub(crate) fn send_zeros(
         stream.send_all(&ZEROS[..n])?;
         done.data_bytes += n as u64;
         left -= n as u64;
-        options.tick(done.total(), total)?;
+        ticker.tick(done.total(), total)?;
     }
     Ok(())
 }
@@ -759,14 +845,14 @@ pub(crate) fn send_zeros(
 fn receive_chunks(
     stream: &VolStream,
     feed: &pipe::Feed,
-    options: &TransferOptions,
+    ticker: &Ticker<'_>,
     total: u64,
     done: &mut TransferReport,
 ) -> Result<()> {
     loop {
         let mut buf = feed.buffer();
         let at = done.total();
-        let chunk = match stream.recv(&mut buf, options.sparse)? {
+        let chunk = match stream.recv(&mut buf, ticker.options.sparse)? {
             Received::End => return Ok(()),
             Received::Data(n) => {
                 done.data_bytes += n as u64;
@@ -781,7 +867,7 @@ fn receive_chunks(
             // The writer stopped: its error is reported by the caller.
             return Ok(());
         }
-        options.tick(done.total(), total)?;
+        ticker.tick(done.total(), total)?;
     }
 }
 
@@ -993,5 +1079,77 @@ impl Drop for TempFile {
         if !self.committed {
             let _ = std::fs::remove_file(&self.path);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::thread::sleep;
+
+    fn counting(answer: bool) -> (TransferOptions, Arc<AtomicUsize>) {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let seen = calls.clone();
+        let options = TransferOptions::default().interrupt(move || {
+            seen.fetch_add(1, Ordering::SeqCst);
+            answer
+        });
+        (options, calls)
+    }
+
+    #[test]
+    fn the_interrupt_check_is_asked_first_then_at_most_every_interval() {
+        let (options, calls) = counting(false);
+        let ticker = Ticker::new(&options);
+        ticker.tick(0, 100).unwrap();
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            1,
+            "asked before any byte moves"
+        );
+        for done in 1..50 {
+            ticker.tick(done, 100).unwrap();
+        }
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            1,
+            "not again within the interval"
+        );
+        sleep(INTERRUPT_EVERY);
+        ticker.tick(50, 100).unwrap();
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            2,
+            "again once the interval passed"
+        );
+    }
+
+    #[test]
+    fn an_interrupt_cancels() {
+        let (options, calls) = counting(true);
+        let e = Ticker::new(&options).tick(7, 100).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Cancelled);
+        assert!(
+            e.to_string().contains("interrupted after 7 of 100 bytes"),
+            "{e}"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // without a check, nothing is interrupted
+        Ticker::new(&TransferOptions::default())
+            .tick(7, 100)
+            .unwrap();
+    }
+
+    #[test]
+    fn progress_and_the_token_still_cancel_between_interrupt_checks() {
+        let (options, _) = counting(false);
+        let token = CancelToken::new();
+        let options = options.cancel_token(token.clone());
+        let ticker = Ticker::new(&options);
+        ticker.tick(0, 10).unwrap();
+        token.cancel();
+        let e = ticker.tick(1, 10).unwrap_err();
+        assert!(e.to_string().contains("cancelled after 1 of 10"), "{e}");
     }
 }

@@ -4,12 +4,11 @@
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use virt::storage_vol::StorageVol;
-
 use crate::conn::Connection;
 use crate::error::{Error, Result};
 use crate::libvirt::{self, retry_busy};
 use crate::options::{DeleteMode, Resize, VolumeInfo, WipeAlgorithm};
+use crate::owned::VolObj;
 use crate::pool::Pool;
 use crate::spec::{Allocation, PoolType, VolumeSpec};
 use crate::units::Size;
@@ -26,7 +25,7 @@ struct Inner {
     name: String,
     key: String,
     pool_name: Option<String>,
-    cached: Mutex<Option<(u64, StorageVol)>>,
+    cached: Mutex<Option<(u64, VolObj)>>,
 }
 
 impl fmt::Debug for Volume {
@@ -41,7 +40,7 @@ impl fmt::Debug for Volume {
 impl Volume {
     pub(crate) fn from_virt(
         conn: &Connection,
-        vol: StorageVol,
+        vol: VolObj,
         pool_name: Option<String>,
         generation: u64,
     ) -> Result<Volume> {
@@ -59,7 +58,7 @@ impl Volume {
     }
 
     /// Run `f` on the libvirt volume object of the current connection.
-    pub(crate) fn with<T>(&self, f: impl FnOnce(&StorageVol) -> Result<T>) -> Result<T> {
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&VolObj) -> Result<T>) -> Result<T> {
         self.inner.conn.run(|c, generation| {
             let vol = {
                 let mut cached = self.inner.cached.lock().unwrap_or_else(|e| e.into_inner());

@@ -433,10 +433,12 @@ impl PyConnection {
         call(py, || c.pool_events(pool.as_ref())).map(PyEventIterator::new)
     }
 
-    fn __repr__(&self, py: Python<'_>) -> String {
-        format!(
-            "<kvmpool.Connection {:?}>",
-            self.uri(py).unwrap_or_default()
-        )
+    /// Shows the URI given to `connect`: a repr never calls libvirt (no reconnect,
+    /// nothing to block on, nothing to raise when the daemon is gone).
+    fn __repr__(&self) -> String {
+        match self.inner.requested_uri() {
+            Some(uri) => format!("<kvmpool.Connection {uri:?}>"),
+            None => "<kvmpool.Connection (default URI)>".to_owned(),
+        }
     }
 }

@@ -25,6 +25,9 @@ fn class_spec(kind: ErrorKind) -> (&'static str, &'static str) {
     }
 }
 
+/// The attributes an error may carry besides its kind; `None` by default.
+const DETAILS: [&str; 3] = ["libvirt_code", "libvirt_message", "field"];
+
 struct ErrorTypes {
     base: Py<PyType>,
     by_kind: Vec<(ErrorKind, Py<PyType>)>,
@@ -41,6 +44,15 @@ fn types(py: Python<'_>) -> PyResult<&ErrorTypes> {
             Some(&py.get_type::<PyException>()),
             None,
         )?;
+        // Class-level defaults, so that every instance has them, also one made by
+        // user code (`kvmpool.NotFoundError("x")`): the kind is fixed per class (the
+        // base class says Libvirt, the kind of "anything else"); the details are None
+        // unless the error that raised it had them.
+        let base_class = base.bind(py);
+        base_class.setattr("kind", ErrorKind::Libvirt.name())?;
+        for detail in DETAILS {
+            base_class.setattr(detail, py.None())?;
+        }
         let make_type = py.get_type::<PyType>();
         let mut by_kind = Vec::new();
         for kind in ErrorKind::ALL {
@@ -55,6 +67,7 @@ fn types(py: Python<'_>) -> PyResult<&ErrorTypes> {
             let dict = PyDict::new(py);
             dict.set_item("__module__", "kvmpool")?;
             dict.set_item("__doc__", format!("kvmpool error of kind {kind}."))?;
+            dict.set_item("kind", kind.name())?;
             let cls = make_type
                 .call1((name, PyTuple::new(py, bases)?, dict))?
                 .cast_into::<PyType>()?;
@@ -91,10 +104,17 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
         .map(|(_, c)| c.bind(py))
         .expect("every kind has a class");
     let exc = cls.call1((err.to_string(),))?;
-    exc.setattr("kind", err.kind().name())?;
-    exc.setattr("libvirt_code", err.libvirt_code())?;
-    exc.setattr("libvirt_message", err.libvirt_message())?;
-    exc.setattr("field", err.field())?;
+    // `kind` comes from the class; the details only where there are any (the class
+    // default is None).
+    if let Some(code) = err.libvirt_code() {
+        exc.setattr("libvirt_code", code)?;
+    }
+    if let Some(message) = err.libvirt_message() {
+        exc.setattr("libvirt_message", message)?;
+    }
+    if let Some(field) = err.field() {
+        exc.setattr("field", field)?;
+    }
     Ok(PyErr::from_value(exc))
 }
 

@@ -7,6 +7,8 @@ use pyo3::prelude::*;
 
 use kvmpool_core as core;
 
+use crate::errors::to_py;
+
 /// A pool event: `.pool` (name), `.uuid`, `.kind` ("defined", "undefined", "started",
 /// "stopped", "created", "deleted", "refreshed").
 #[pyclass(frozen, module = "kvmpool", name = "PoolEvent", get_all, eq)]
@@ -90,7 +92,8 @@ impl PyEventIterator {
     /// Wait for an event, in short slices so that Ctrl-C (and other signals) get
     /// through; `None` after `timeout`.
     fn wait(&self, py: Python<'_>, timeout: Option<Duration>) -> PyResult<Option<PyPoolEvent>> {
-        let deadline = timeout.map(|t| std::time::Instant::now() + t);
+        // A limit too far ahead for an Instant is no limit.
+        let deadline = timeout.and_then(|t| std::time::Instant::now().checked_add(t));
         loop {
             let slice = match deadline {
                 Some(d) => d
@@ -119,10 +122,15 @@ const SLICE: Duration = Duration::from_millis(100);
 
 #[pymethods]
 impl PyEventIterator {
-    /// The next event, or None after `timeout` seconds without one.
+    /// The next event, or None after `timeout` seconds without one (None or infinity:
+    /// wait until an event comes or the iterator is closed).
     #[pyo3(signature = (timeout=None))]
     fn next_event(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<PyPoolEvent>> {
-        self.wait(py, timeout.map(|t| Duration::from_secs_f64(t.max(0.0))))
+        let limit = match timeout {
+            None => None,
+            Some(t) => core::timeout_from_secs("timeout", t).map_err(to_py)?,
+        };
+        self.wait(py, limit)
     }
 
     /// Stop receiving events.

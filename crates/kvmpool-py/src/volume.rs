@@ -103,11 +103,23 @@ pub(crate) fn checksums(sha256: Option<&str>, sha512: Option<&str>) -> PyResult<
     .map_err(to_py)
 }
 
-/// An exception raised by a progress callback, kept until the transfer returns.
+/// An exception raised by a progress callback or a signal handler, kept until the
+/// transfer returns.
 pub(crate) type Failure = Arc<Mutex<Option<PyErr>>>;
 
+/// Keep the first exception of a transfer.
+fn keep(failure: &Failure, err: PyErr) {
+    failure
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get_or_insert(err);
+}
+
 /// Transfer options whose progress calls `progress(done, total)` with the GIL held;
-/// an exception (or a `False` return) cancels the transfer.
+/// an exception (or a `False` return) cancels the transfer. Their interrupt check runs
+/// the signal handlers (`Python::check_signals`, with the GIL taken briefly), so that
+/// Ctrl-C cancels a transfer without a progress callback too; the handler's exception
+/// (KeyboardInterrupt) is raised once the transfer has cleaned up.
 pub(crate) fn transfer_options(
     sparse: bool,
     offset: u64,
@@ -115,20 +127,30 @@ pub(crate) fn transfer_options(
     progress: Option<Py<PyAny>>,
 ) -> (TransferOptions, Failure) {
     let failure: Failure = Arc::new(Mutex::new(None));
+    let signalled = failure.clone();
     let mut opts = TransferOptions {
         sparse,
         offset,
         length,
         ..TransferOptions::default()
-    };
+    }
+    .interrupt(move || {
+        Python::attach(|py| match py.check_signals() {
+            Ok(()) => false,
+            Err(e) => {
+                keep(&signalled, e);
+                true
+            }
+        })
+    });
     if let Some(cb) = progress {
-        let keep = failure.clone();
+        let raised = failure.clone();
         opts = opts.progress(move |done, total| {
             Python::attach(|py| match cb.call1(py, (done, total)) {
                 // Only an explicit False cancels; None (no return) goes on.
                 Ok(ret) => !ret.bind(py).is(PyBool::new(py, false)),
                 Err(e) => {
-                    *keep.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                    keep(&raised, e);
                     false
                 }
             })
@@ -138,7 +160,7 @@ pub(crate) fn transfer_options(
 }
 
 /// The transfer's result; a cancellation caused by an exception in the progress
-/// callback raises that exception.
+/// callback or a signal handler raises that exception.
 pub(crate) fn finish_transfer<T>(result: core::Result<T>, failure: Failure) -> PyResult<T> {
     result.map_err(|e| {
         let raised = failure.lock().unwrap_or_else(|p| p.into_inner()).take();

@@ -72,22 +72,36 @@ _Progress = Callable[[int, int], Optional[bool]]
 """Called with (done, total) bytes; raising (or returning False) cancels."""
 
 class Error(Exception):
-    """Base class of kvmpool's errors."""
+    """Base class of kvmpool's errors. The attributes are class-level defaults, so
+    every instance has them (also one made with ``kvmpool.NotFoundError("x")``):
+    ``kind`` is fixed per class (``"Libvirt"``, anything else, on this base class);
+    ``libvirt_code``, ``libvirt_message`` and ``field`` are None unless the failure
+    had them."""
     kind: _ErrorKindName
     libvirt_code: Optional[int]
     libvirt_message: Optional[str]
     field: Optional[str]
 
-class InvalidSpecError(Error, ValueError): ...
-class NotFoundError(Error, LookupError): ...
-class AlreadyExistsError(Error): ...
-class StateError(Error): ...
-class BusyError(Error): ...
-class UnsupportedError(Error): ...
-class ConnectError(Error): ...
-class CancelledError(Error): ...
-class IoError(Error, OSError): ...
-class LibvirtError(Error): ...
+class InvalidSpecError(Error, ValueError):
+    kind: Literal["InvalidSpec"]
+class NotFoundError(Error, LookupError):
+    kind: Literal["NotFound"]
+class AlreadyExistsError(Error):
+    kind: Literal["AlreadyExists"]
+class StateError(Error):
+    kind: Literal["State"]
+class BusyError(Error):
+    kind: Literal["Busy"]
+class UnsupportedError(Error):
+    kind: Literal["Unsupported"]
+class ConnectError(Error):
+    kind: Literal["Connect"]
+class CancelledError(Error):
+    kind: Literal["Cancelled"]
+class IoError(Error, OSError):
+    kind: Literal["Io"]
+class LibvirtError(Error):
+    kind: Literal["Libvirt"]
 
 def connect(uri: Optional[str] = None, *, read_only: bool = False) -> Connection:
     """Open a connection (libvirt's default URI when None)."""
@@ -344,11 +358,15 @@ class Volume:
     def upload(
         self, path: _PathArg, *, sparse: bool = False, offset: int = 0,
         length: Optional[int] = None, progress: Optional[_Progress] = None,
-    ) -> TransferReport: ...
+    ) -> TransferReport:
+        """``vol-upload``. Ctrl-C (or any signal handler that raises) cancels it, with
+        or without ``progress``, and the exception propagates."""
     def download(
         self, path: _PathArg, *, sparse: bool = False, offset: int = 0,
         length: Optional[int] = None, progress: Optional[_Progress] = None,
-    ) -> TransferReport: ...
+    ) -> TransferReport:
+        """``vol-download``; the file is replaced only when complete. Ctrl-C cancels it
+        as in ``upload``."""
     def export(
         self, path: _PathArg, *, format: Optional[str] = None, sparse: bool = True,
         checksum: Optional[Literal["sha256", "sha512"]] = None, sha256: Optional[str] = None,
@@ -394,7 +412,9 @@ class Pool:
     def create_volume_from_file(
         self, spec: VolumeSpec, path: _PathArg, *, sparse: bool = False,
         progress: Optional[_Progress] = None,
-    ) -> tuple[Volume, TransferReport]: ...
+    ) -> tuple[Volume, TransferReport]:
+        """Create a volume and upload the file into it; removed again if anything
+        fails, also when Ctrl-C (KeyboardInterrupt, raised afterwards) stops it."""
     def import_image(
         self, source: str, *, name: Optional[str] = None, format: Optional[str] = None,
         capacity: Optional[_SizeArg] = None, sha256: Optional[str] = None,
@@ -466,7 +486,10 @@ class Subscription:
 @final
 class EventIterator(Iterator[PoolEvent]):
     """Pool events as an iterator."""
-    def next_event(self, timeout: Optional[float] = None) -> Optional[PoolEvent]: ...
+    def next_event(self, timeout: Optional[float] = None) -> Optional[PoolEvent]:
+        """The next event, or None after ``timeout`` seconds without one. None or
+        ``float("inf")`` waits until an event comes or the iterator is closed; NaN or a
+        negative timeout raises InvalidSpecError (a ValueError)."""
     def close(self) -> None: ...
     def __iter__(self) -> EventIterator: ...
     def __next__(self) -> PoolEvent: ...
@@ -520,9 +543,11 @@ class ApplyReport:
 
 @final
 class Connection:
-    """A connection to libvirt. Safe to share between threads."""
+    """A connection to libvirt. Safe to share between threads. Its repr shows the URI
+    given to ``connect`` and never calls libvirt."""
     @property
-    def uri(self) -> str: ...
+    def uri(self) -> str:
+        """The URI libvirt reports (a call to libvirt)."""
     def is_alive(self) -> bool: ...
     def reconnect(self) -> None: ...
     def pools(
