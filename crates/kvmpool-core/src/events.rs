@@ -27,7 +27,7 @@ use virt::connect::Connect;
 use virt::sys;
 
 use crate::conn::Connection;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::libvirt;
 use crate::pool::Pool;
 use crate::spec::names::string_enum;
@@ -308,8 +308,7 @@ impl EventLink {
     /// Open the events connection and register the close, lifecycle and refresh
     /// callbacks, each holding a weak reference to the hub.
     fn open(uri: Option<&str>, hub: &Arc<Hub>) -> Result<EventLink> {
-        let conn =
-            Connect::open(uri).map_err(|e| libvirt::error(e).with_kind(ErrorKind::Connect))?;
+        let conn = crate::conn::connect(uri, false, None)?;
         let mut link = EventLink {
             conn,
             callback_ids: Vec::new(),

@@ -8,6 +8,8 @@
 //! - [`spec`]: typed pool and volume definitions ([`PoolSpec`], [`VolumeSpec`]) with
 //!   libvirt-exact XML and validation before anything reaches libvirt.
 //! - [`Size`]: sizes with libvirt's unit rules.
+//! - [`Fleet`]: many hosts at once over libvirt's remote protocol: inventory, plan,
+//!   apply with a canary, drift, shared storage, migration checks.
 //! - [`Error`] and [`ErrorKind`]: one taxonomy for every front end.
 //!
 //! ```no_run
@@ -28,6 +30,7 @@ mod discovery;
 mod ensure;
 pub mod error;
 mod events;
+mod fleet;
 pub mod image;
 mod inventory;
 mod libvirt;
@@ -38,14 +41,20 @@ mod pool;
 pub mod spec;
 mod stream;
 pub mod units;
+mod uri;
 mod volume;
 pub mod xml;
 
-pub use conn::Connection;
+pub use conn::{Connection, KeepAlive};
 pub use discovery::{PoolCapabilities, PoolSource, PoolTypeCapability, SourceQuery};
 pub use ensure::EnsureReport;
 pub use error::{Error, ErrorKind, LibvirtDetail, Result};
 pub use events::{EventReceiver, PoolEvent, PoolEventKind, Subscription};
+pub use fleet::{
+    is_shared_type, ApplyOutcome, Canary, DriftCell, DriftMatrix, DriftState, FieldDifference,
+    Fleet, FleetApplyOptions, FleetOptions, FleetResult, HostResult, HostStatus, MigrationCheck,
+    SharedPool, SharedSource, SharedStorage, SharedVolume, VolumeSighting, FLEET_SCHEMA,
+};
 pub use inventory::{volume_entries_json, Inventory, InventoryOptions, PoolEntry, VolumeEntry};
 pub use manifest::{
     Action, ActionKind, ApplyReport, Blocked, BuildPolicy, Manifest, ManifestPool, ManifestVolume,
@@ -59,5 +68,6 @@ pub use pool::Pool;
 pub use spec::*;
 pub use stream::{CancelToken, ProgressFn, TransferOptions, TransferReport, CHUNK_BYTES};
 pub use units::Size;
+pub use uri::redact_uri;
 pub use uuid::Uuid;
 pub use volume::Volume;
