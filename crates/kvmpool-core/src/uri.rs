@@ -189,7 +189,7 @@ impl Redactor {
         }
         // The whole URI first, then the longer secrets, so that no shorter one cuts
         // into a longer one before it is replaced.
-        replace.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        replace.sort_by_key(|r| std::cmp::Reverse(r.0.len()));
         replace.dedup_by(|a, b| a.0 == b.0);
         Redactor { shown, replace }
     }
