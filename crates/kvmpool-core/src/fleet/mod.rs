@@ -324,6 +324,26 @@ impl Fleet {
             .collect()
     }
 
+    /// [`Fleet::hosts`] as JSON (schema `kvmpool-fleet/1`, operation `hosts`):
+    /// `{ "hosts": [ { "host", "uri", "connected", "tls_verify", "error": null or
+    /// { "kind", "message", "field", "libvirt_code" } } ] }`.
+    pub fn hosts_json(&self) -> String {
+        let hosts: Vec<serde_json::Value> = self
+            .hosts()
+            .iter()
+            .map(|h| {
+                serde_json::json!({
+                    "host": h.label,
+                    "uri": h.uri,
+                    "connected": h.connected,
+                    "tls_verify": h.tls_verify,
+                    "error": h.error.as_ref().map_or(serde_json::Value::Null, report::error_json),
+                })
+            })
+            .collect();
+        report::document("hosts", serde_json::json!({ "hosts": hosts }))
+    }
+
     /// The connection of the host labelled `label` (opened again first if its link
     /// is down, waiting at most the connect timeout): for what the fleet calls do not
     /// cover.
