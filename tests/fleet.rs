@@ -514,7 +514,7 @@ target = "{parent}/{nfs}"
     );
     let e = r.get("h3").unwrap().result.as_ref().unwrap_err();
     eprintln!("h3, rolled back: {e}");
-    assert!(e.to_string().contains(&format!("undone: ")), "{e}");
+    assert!(e.to_string().contains("undone: "), "{e}");
     for (i, uri) in uris.iter().enumerate() {
         let names = pool_names(uri);
         let has = names.contains(&gi) && names.contains(&nfs);

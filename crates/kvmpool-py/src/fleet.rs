@@ -716,10 +716,9 @@ impl PyFleet {
         timeout: Option<f64>,
     ) -> PyResult<PyFleetResult> {
         let Inner::Plan(plans) = &plans.inner else {
-            return Err(to_py(core::Error::invalid(
-                "plans",
-                "must be the result of Fleet.plan",
-            )));
+            return Err(pyo3::exceptions::PyTypeError::new_err(
+                "plans: expected the FleetResult of Fleet.plan()",
+            ));
         };
         let canary = match canary {
             None => core::Canary::None,
