@@ -127,31 +127,43 @@ fn percent_decoded(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Scrub `raw`, and its `%`-decoded form, into `masked`.
+fn add(replace: &mut Vec<(String, String)>, raw: &str, masked: &str) {
+    if raw.is_empty() {
+        return;
+    }
+    replace.push((raw.to_owned(), masked.to_owned()));
+    let decoded = percent_decoded(raw);
+    if decoded != raw {
+        replace.push((decoded, masked.to_owned()));
+    }
+}
+
+/// Scrub a secret value wherever it stands alone, when it is long enough that doing so
+/// cannot garble a message (replacing every `1` would); shorter ones are scrubbed where
+/// they appear in context (`user:pw@`, `key=value`, the whole URI).
+fn add_bare(replace: &mut Vec<(String, String)>, value: &str) {
+    if value.chars().count() >= 4 {
+        add(replace, value, MASK);
+    }
+}
+
 impl Redactor {
     pub(crate) fn new(uri: &str) -> Redactor {
         let parts = split(uri);
         let mut shown = String::from(parts.head);
         let mut replace: Vec<(String, String)> = Vec::new();
-        let secret = |raw: &str, masked: &str, replace: &mut Vec<(String, String)>| {
-            if raw.is_empty() {
-                return;
-            }
-            replace.push((raw.to_owned(), masked.to_owned()));
-            let decoded = percent_decoded(raw);
-            if decoded != raw {
-                replace.push((decoded, masked.to_owned()));
-            }
-        };
         if let Some(userinfo) = parts.userinfo {
             match userinfo.split_once(':') {
                 Some((user, password)) => {
                     shown.push_str(&format!("{user}:{MASK}@"));
-                    secret(
+                    add(
+                        &mut replace,
                         &format!("{userinfo}@"),
                         &format!("{user}:{MASK}@"),
-                        &mut replace,
                     );
-                    secret(password, MASK, &mut replace);
+                    add(&mut replace, &format!(":{password}@"), &format!(":{MASK}@"));
+                    add_bare(&mut replace, password);
                 }
                 None => shown.push_str(&format!("{userinfo}@")),
             }
@@ -170,8 +182,8 @@ impl Redactor {
                     shown.push_str(param);
                 } else {
                     shown.push_str(&format!("{key}={MASK}"));
-                    secret(param, &format!("{key}={MASK}"), &mut replace);
-                    secret(value, MASK, &mut replace);
+                    add(&mut replace, param, &format!("{key}={MASK}"));
+                    add_bare(&mut replace, value);
                 }
                 shown.push_str(separator);
             }
@@ -181,7 +193,8 @@ impl Redactor {
                 shown.push('#');
             } else {
                 shown.push_str(&format!("#{MASK}"));
-                secret(fragment, MASK, &mut replace);
+                add(&mut replace, &format!("#{fragment}"), &format!("#{MASK}"));
+                add_bare(&mut replace, fragment);
             }
         }
         if shown != uri {
@@ -261,6 +274,16 @@ mod tests {
             assert!(!clean.contains(secret), "{secret} in {clean}");
         }
         assert!(clean.contains(&r.shown), "{clean}");
+    }
+
+    #[test]
+    fn short_secrets_are_masked_in_context_only() {
+        let r = Redactor::new("qemu+tcp://u:1@h:1/system?token=1");
+        assert_eq!(r.shown, "qemu+tcp://u:***@h:1/system?token=***");
+        assert_eq!(
+            r.scrub("port 1 of h refused u:1@ (token=1)"),
+            "port 1 of h refused u:***@ (token=***)"
+        );
     }
 
     #[test]

@@ -63,6 +63,9 @@ where
     F: Fn(usize, &Connection) -> Result<T> + Send + Sync + 'static,
 {
     let n = hosts.len();
+    if n == 0 {
+        return Vec::new();
+    }
     let shared = Arc::new(Shared {
         f,
         hosts,
@@ -199,22 +202,23 @@ where
             *slot = Slot::Running(start);
         }
         let host = &shared.hosts[i];
-        let result = host
-            .check_not_stuck()
-            .and_then(|()| host.connection(shared.connect_timeout, shared.deadline))
-            .and_then(|conn| {
-                catch_unwind(AssertUnwindSafe(|| (shared.f)(i, &conn))).unwrap_or_else(|p| {
-                    let what = p
-                        .downcast_ref::<&str>()
-                        .map(|s| (*s).to_owned())
-                        .or_else(|| p.downcast_ref::<String>().cloned())
-                        .unwrap_or_default();
-                    Err(Error::new(
-                        ErrorKind::Libvirt,
-                        format!("internal error: a panic on this host's thread: {what}"),
-                    ))
-                })
-            });
+        // a panic is this host's error, and the worker goes on with the next host
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            host.check_not_stuck()
+                .and_then(|()| host.connection(shared.connect_timeout, shared.deadline))
+                .and_then(|conn| (shared.f)(i, &conn))
+        }))
+        .unwrap_or_else(|p| {
+            let what = p
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(Error::new(
+                ErrorKind::Libvirt,
+                format!("internal error: a panic on this host's thread: {what}"),
+            ))
+        });
         let mut slot = lock(&shared.slots[i]);
         if *slot == Slot::GivenUp {
             host.unmark_stuck();
