@@ -90,6 +90,38 @@
 #define KVMPOOL_INVENTORY_FORMATS (1 << 1)
 
 /**
+ * kvmpool_fleet_options.flags: open read-only connections.
+ */
+#define KVMPOOL_FLEET_READ_ONLY 1
+
+/**
+ * kvmpool_fleet_options.flags: no libvirt keepalive on the links.
+ */
+#define KVMPOOL_FLEET_NO_KEEPALIVE 2
+
+/**
+ * kvmpool_fleet_inventory_json() flags: read each volume's format (one more round
+ * trip per volume).
+ */
+#define KVMPOOL_FLEET_INVENTORY_FORMATS 1
+
+/**
+ * kvmpool_fleet_inventory_json() flags: pools only, no volumes.
+ */
+#define KVMPOOL_FLEET_INVENTORY_NO_VOLUMES 2
+
+/**
+ * kvmpool_fleet_apply_options.flags: the first host whose plan has changes applies
+ * first, alone (ignored when `canary` names a host).
+ */
+#define KVMPOOL_FLEET_CANARY_FIRST 1
+
+/**
+ * kvmpool_fleet_shared_storage_json() flags: refresh the shared pools first.
+ */
+#define KVMPOOL_FLEET_SHARED_REFRESH 1
+
+/**
  * kvmpool_import_options.flags: replace a volume of the same name (without it the
  * import fails with KVMPOOL_ERR_ALREADY_EXISTS).
  */
@@ -416,6 +448,19 @@ typedef uint32_t kvmpool_vol_type;
 typedef struct kvmpool_conn kvmpool_conn;
 
 /**
+ * Many libvirt hosts, one connection each. Made by kvmpool_fleet_open(); freed with
+ * kvmpool_fleet_free(). Thread-safe: any number of threads may call functions on the
+ * same fleet at once.
+ */
+typedef struct kvmpool_fleet kvmpool_fleet;
+
+/**
+ * Plans of a manifest for every host of a fleet, made by kvmpool_fleet_plan(); freed
+ * with kvmpool_fleet_plans_free(). Never changes; may be read from any thread.
+ */
+typedef struct kvmpool_fleet_plans kvmpool_fleet_plans;
+
+/**
  * A manifest: the pools and volumes a host should have (TOML or JSON). Made by
  * kvmpool_manifest_from_toml(), _from_json() or _from_file(); freed with
  * kvmpool_manifest_free().
@@ -544,6 +589,65 @@ typedef void (*kvmpool_pool_event_cb)(const char *pool_name,
                                       const char *uuid,
                                       const char *event_kind,
                                       void *userdata);
+
+/**
+ * How kvmpool_fleet_open() connects. A 0 takes the default (see
+ * kvmpool_fleet_options_default()).
+ */
+typedef struct {
+    /**
+     * NULL, or one label per URI (each host is otherwise labelled with its URI,
+     * redacted). Labels must be unique and not empty.
+     */
+    const char *const *labels;
+    /**
+     * Milliseconds to wait for one host's connection to open.
+     */
+    uint32_t connect_timeout_ms;
+    /**
+     * Milliseconds a whole fleet call (inventory, plan, drift, ...) may take.
+     */
+    uint32_t timeout_ms;
+    /**
+     * libvirt keepalive: seconds without traffic before a probe.
+     */
+    uint32_t keepalive_interval_s;
+    /**
+     * libvirt keepalive: unanswered probes before the link is declared dead.
+     */
+    uint32_t keepalive_count;
+    /**
+     * How many hosts a read call works on at once.
+     */
+    uint32_t concurrency;
+    /**
+     * KVMPOOL_FLEET_READ_ONLY, KVMPOOL_FLEET_NO_KEEPALIVE, or 0.
+     */
+    uint32_t flags;
+} kvmpool_fleet_options;
+
+/**
+ * How kvmpool_fleet_apply_json() rolls out.
+ */
+typedef struct {
+    /**
+     * How many hosts apply at once (0: the default, 4).
+     */
+    uint32_t concurrency;
+    /**
+     * NULL, or the label of a host that applies first, alone; when it fails no other
+     * host is touched.
+     */
+    const char *canary;
+    /**
+     * Milliseconds to wait for the whole rollout (0: until every host is done).
+     */
+    uint32_t timeout_ms;
+    /**
+     * KVMPOOL_FLEET_CANARY_FIRST, or 0.
+     */
+    uint32_t flags;
+} kvmpool_fleet_apply_options;
 
 /**
  * Options of kvmpool_pool_import_image(). All zero (or a NULL pointer) means the
@@ -999,6 +1103,125 @@ kvmpool_status kvmpool_conn_subscribe_pool_events(const kvmpool_conn *conn,
  * Call it once, from any thread.
  */
 void kvmpool_subscription_free(kvmpool_subscription *subscription);
+
+/**
+ * The defaults of kvmpool_fleet_open(): no labels, connect timeout 10 s, 60 s per
+ * call, keepalive 5 s x 3, 32 hosts at once, no flags. Thread-safe.
+ */
+kvmpool_fleet_options kvmpool_fleet_options_default(void);
+
+/**
+ * Open a connection to each of the `count` hosts of `uris` (libvirt URIs:
+ * qemu+tcp://, qemu+tls://, qemu+ssh://, ...), concurrently, waiting at most the
+ * connect timeout; `options` may be NULL (the defaults). Fails only on bad input
+ * (no hosts, a URI twice, labels empty or repeated: KVMPOOL_ERR_INVALID_SPEC); a
+ * host that cannot be reached is kept with its error (kvmpool_fleet_hosts_json())
+ * and tried again on each call. On success writes a new fleet to `*fleet_out`.
+ * Thread-safe.
+ */
+kvmpool_status kvmpool_fleet_open(const char *const *uris,
+                                  size_t count,
+                                  const kvmpool_fleet_options *options,
+                                  kvmpool_fleet **fleet_out);
+
+/**
+ * Free a fleet (its connections are closed on a thread of their own, so this never
+ * waits for a host that does not answer). NULL is ignored. Every other call using
+ * the fleet must have returned.
+ */
+void kvmpool_fleet_free(kvmpool_fleet *fleet);
+
+/**
+ * Where each host stands now (no round trip), as JSON (operation "hosts": host,
+ * uri, connected, tls_verify, error). On success writes a new string to `*json_out`
+ * (free with kvmpool_string_free()). Thread-safe.
+ */
+kvmpool_status kvmpool_fleet_hosts_json(const kvmpool_fleet *fleet, char **json_out);
+
+/**
+ * Every host's inventory, all hosts at once, as JSON (operation "inventory"): per
+ * host "ok", "result" (pools with their volumes) or "error" ({"kind", "message",
+ * ...}). `flags`: KVMPOOL_FLEET_INVENTORY_FORMATS, _NO_VOLUMES, or 0. Returns
+ * KVMPOOL_OK when hosts fail too (their errors are in the JSON). On success writes a
+ * new string to `*json_out` (free with kvmpool_string_free()). Thread-safe.
+ */
+kvmpool_status kvmpool_fleet_inventory_json(const kvmpool_fleet *fleet,
+                                            uint32_t flags,
+                                            char **json_out);
+
+/**
+ * Plan `manifest` on every host at once (nothing is changed). On success writes new
+ * plans to `*plans_out` (read with kvmpool_fleet_plan_json(), carry out with
+ * kvmpool_fleet_apply_json(), free with kvmpool_fleet_plans_free()); hosts where
+ * planning failed carry their error. Thread-safe.
+ */
+kvmpool_status kvmpool_fleet_plan(const kvmpool_fleet *fleet,
+                                  const kvmpool_manifest *manifest,
+                                  kvmpool_fleet_plans **plans_out);
+
+/**
+ * The plans as JSON (operation "plan"): per host its plan (schema "kvmpool-plan/1")
+ * or its error. On success writes a new string to `*json_out` (free with
+ * kvmpool_string_free()). Thread-safe.
+ */
+kvmpool_status kvmpool_fleet_plan_json(const kvmpool_fleet_plans *plans, char **json_out);
+
+/**
+ * Free plans. NULL is ignored.
+ */
+void kvmpool_fleet_plans_free(kvmpool_fleet_plans *plans);
+
+/**
+ * Carry out `plans` (from kvmpool_fleet_plan() on this fleet), each on its host.
+ * With a canary (options->canary, or KVMPOOL_FLEET_CANARY_FIRST) that host goes
+ * first, alone; when it fails the others are skipped. Then the rest,
+ * options->concurrency at a time; a host that fails undoes its own steps, alone.
+ * `options` may be NULL (no canary, 4 at a time, no deadline). The JSON (operation
+ * "apply") has per host {"status": "applied", "done", "skipped"} or {"status":
+ * "skipped", "reason"} or an error saying what was undone. Fails only on bad
+ * arguments (an unknown canary: KVMPOOL_ERR_INVALID_SPEC). On success writes a new
+ * string to `*json_out` (free with kvmpool_string_free()). Thread-safe.
+ */
+kvmpool_status kvmpool_fleet_apply_json(const kvmpool_fleet *fleet,
+                                        const kvmpool_fleet_plans *plans,
+                                        const kvmpool_fleet_apply_options *options,
+                                        char **json_out);
+
+/**
+ * The drift matrix of `manifest` (plan on every host; host x pool: "in-sync",
+ * "drifted", "missing", "unreachable" or "failed") as JSON (operation "drift"), and,
+ * when `text_out` is not NULL, as a table for people. On success writes new strings
+ * (free each with kvmpool_string_free()). Thread-safe.
+ */
+kvmpool_status kvmpool_fleet_drift_json(const kvmpool_fleet *fleet,
+                                        const kvmpool_manifest *manifest,
+                                        char **json_out,
+                                        char **text_out);
+
+/**
+ * The fleet's shared storage (pools of netfs, gluster, iscsi, iscsi-direct, rbd, ...
+ * grouped by source; per volume which hosts see it, with key, path and sizes, and
+ * whether the sizes agree) as JSON (operation "shared-storage"). `flags`:
+ * KVMPOOL_FLEET_SHARED_REFRESH or 0. On success writes a new string to `*json_out`
+ * (free with kvmpool_string_free()). Thread-safe.
+ */
+kvmpool_status kvmpool_fleet_shared_storage_json(const kvmpool_fleet *fleet,
+                                                 uint32_t flags,
+                                                 char **json_out);
+
+/**
+ * Whether `pool` is the same on the hosts labelled `host_a` and `host_b` (type,
+ * source and target; the differing fields named), as JSON (operation
+ * "migration-check": compatible, shared, differences, other_differences, problems).
+ * Fails when a label is unknown (KVMPOOL_ERR_NOT_FOUND) or a host cannot be reached
+ * (KVMPOOL_ERR_CONNECT). On success writes a new string to `*json_out` (free with
+ * kvmpool_string_free()). Thread-safe.
+ */
+kvmpool_status kvmpool_fleet_migration_check_json(const kvmpool_fleet *fleet,
+                                                  const char *host_a,
+                                                  const char *host_b,
+                                                  const char *pool,
+                                                  char **json_out);
 
 /**
  * Import a disk image into a new volume of `pool`: `source` is a local file or an

@@ -10,6 +10,10 @@
 #   kvmpool-env.sh down DIR          stop all that was started under DIR, free its loops
 #   kvmpool-env.sh daemon-start DIR  a storage-only libvirtd alone (DIR/uri, DIR/libvirtd.pid)
 #   kvmpool-env.sh daemon-stop DIR   destroy its pools and stop it (definitions stay)
+#   kvmpool-env.sh fleet-up DIR [N]  N storage-only libvirtds on loopback TCP (default 4) and
+#                                    one on TLS, with test certificates; writes DIR/fleet/env,
+#                                    adds it to DIR/env (`up` runs it too)
+#   kvmpool-env.sh fleet-down DIR    stop the fleet under DIR (`down` does it too)
 #   kvmpool-env.sh vm-up DIR         the test VM (Debian kernel under qemu: LVM, iSCSI,
 #                                    NFS, multipath); writes DIR/vm/env, adds it to DIR/env
 #   kvmpool-env.sh vm-exec DIR CMD...  run a shell command in the guest: its output, its
@@ -35,7 +39,8 @@ GLUSTER_VOLUME=gv0
 APT_PACKAGES="libvirt-dev libvirt-clients libvirt-daemon
   libvirt-daemon-driver-storage-iscsi-direct libvirt-daemon-driver-storage-gluster
   pkg-config qemu-utils libxml2-utils parted lvm2 scrub tgt libiscsi-bin
-  glusterfs-server glusterfs-client xfsprogs e2fsprogs gcc libc6-dev make valgrind xorriso"
+  glusterfs-server glusterfs-client xfsprogs e2fsprogs gcc libc6-dev make valgrind xorriso
+  gnutls-bin"
 APT_MIN="libvirt-dev libvirt-clients pkg-config gcc libc6-dev"
 
 say() { printf 'kvmpool-env: %s\n' "$*"; }
@@ -208,8 +213,9 @@ register_daemon() { # note DIR in the .kvmpool-daemons list of the enclosing `up
   done
 }
 
-daemon_start() { # daemon_start DIR: libvirtd with the storage driver only, own mount namespace
-  local D drv pid uri n
+daemon_start() { # daemon_start DIR: libvirtd with the storage driver only, own mount namespace;
+  # with DIR/listen.conf (a fleet host) also listening on the network as that file says
+  local D drv pid uri n listen
   D=$1
   pid=$(pid_of "$D/libvirtd.pid")
   if alive "$pid"; then die "a libvirtd (pid $pid) already runs for $D"; fi
@@ -223,6 +229,8 @@ unix_sock_rw_perms = "0700"
 auth_unix_rw = "none"
 auth_unix_ro = "none"
 CONF
+  listen=
+  if [ -f "$D/listen.conf" ]; then cat "$D/listen.conf" >> "$D/libvirtd.conf"; listen=--listen; fi
   rm -f "$D/sock/libvirt-sock" "$D/sock/libvirt-sock-ro" "$D/sock/libvirt-admin-sock" \
     "$D/run/libvirtd.pid"
   register_daemon "$D"
@@ -234,8 +242,8 @@ CONF
     mount --bind "$1/etc" /etc/libvirt &&
     mount --bind "$1/run" /run/libvirt &&
     mount --bind "$1/lib" /var/lib/libvirt &&
-    exec env LIBVIRT_DRIVER_DIR="$1/drv" libvirtd -f "$1/libvirtd.conf" -p "$1/run/libvirtd.pid"
-  ' sh "$D" < /dev/null >> "$D/libvirtd.log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+    exec env LIBVIRT_DRIVER_DIR="$1/drv" libvirtd $2 -f "$1/libvirtd.conf" -p "$1/run/libvirtd.pid"
+  ' sh "$D" "$listen" < /dev/null >> "$D/libvirtd.log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
   pid=$!
   echo "$pid" > "$D/libvirtd.pid"
   uri="storage:///system?socket=$D/sock/libvirt-sock"
@@ -256,6 +264,8 @@ daemon_stop() { # daemon_stop DIR [undefine]: destroy its pools (mounts, FUSE cl
   local D pid uri p
   D=$1
   pid=$(pid_of "$D/libvirtd.pid")
+  # a test may have frozen it (SIGSTOP): it answers nothing, not even SIGTERM, until woken
+  if alive "$pid"; then kill -CONT "$pid" 2>/dev/null || true; fi
   if alive "$pid" && [ -f "$D/uri" ]; then
     uri=$(cat "$D/uri")
     timeout 30 virsh -q -c "$uri" pool-list --all --name < /dev/null 2>/dev/null |
@@ -287,7 +297,7 @@ up_failed() { # up_failed MESSAGE [LOG]: say why loudly, release what was starte
 }
 
 up() {
-  local D t0 t1 t2 t3 uri gh pid lun
+  local D t0 t1 t2 t3 t4 uri gh pid lun
   D=$(abspath "$1")
   [ "$D" != / ] || die "refusing to use / as the environment directory"
   if [ -f "$D/env" ] && alive "$(pid_of "$D/libvirtd/libvirtd.pid")"; then
@@ -389,9 +399,211 @@ export KVMPOOL_TEST_GLUSTER_VOLUME='$GLUSTER_VOLUME'
 export KVMPOOL_TEST_ENV_SCRIPT='$SELF'
 ENV
   mv "$D/env.tmp" "$D/env"
+  # the fleet's hosts mount gv0 through netfs pools: it comes last
+  (fleet_up "$D") || up_failed "the fleet did not come up"
+  t4=$(now_ms)
   trap - EXIT INT TERM
-  say "up in $((t3 - t0)) ms (libvirtd $((t1 - t0)) ms, tgtd $((t2 - t1)) ms, gluster $((t3 - t2)) ms)"
+  say "up in $((t4 - t0)) ms (libvirtd $((t1 - t0)) ms, tgtd $((t2 - t1)) ms, gluster $((t3 - t2)) ms, fleet $((t4 - t3)) ms)"
   say "URI $uri; for the tests: . $D/env"
+}
+
+# --- the fleet ----------------------------------------------------------------------------
+# Several storage-only libvirtds (daemon_start, each in its own mount namespace with its
+# own /etc/libvirt, /run/libvirt and /var/lib/libvirt) that listen on 127.0.0.1: N on TCP
+# without authentication, one on TLS that checks client certificates. Remote URIs name
+# the driver on the far side: storage+tcp://127.0.0.1:PORT/system. Files under DIR/fleet:
+# h1 ... hN and tls (daemon-start directories with a listen.conf), certs/ (made here with
+# certtool: a CA, the server's and a client's certificate, and a client certificate from
+# another CA) and env.
+
+FLEET_PORT=${KVMPOOL_FLEET_PORT:-16610} # the first port tried; busy ones are skipped
+FLEET_HOSTS=${KVMPOOL_FLEET_HOSTS:-4}   # how many TCP hosts `up` starts
+
+free_port() { # free_port FROM: the first TCP port from FROM on that nothing listens on
+  local p
+  p=$1
+  while port_busy "$p"; do p=$((p + 1)); done
+  echo "$p"
+}
+
+fleet_cert() { # fleet_cert DIR NAME CA TEMPLATE-LINES: DIR/NAME-key.pem and -cert.pem signed by CA (or self-signed when CA is -)
+  local C
+  C=$1
+  printf '%s\n' "$4" > "$C/$2.info"
+  certtool --generate-privkey --key-type=rsa --sec-param=medium --outfile "$C/$2-key.pem" > /dev/null 2>&1 || return 1
+  chmod 600 "$C/$2-key.pem"
+  if [ "$3" = - ]; then
+    certtool --generate-self-signed --load-privkey "$C/$2-key.pem" --template "$C/$2.info" \
+      --outfile "$C/$2-cert.pem" > /dev/null 2>&1
+  else
+    certtool --generate-certificate --load-privkey "$C/$2-key.pem" --template "$C/$2.info" \
+      --load-ca-certificate "$C/$3-cert.pem" --load-ca-privkey "$C/$3-key.pem" \
+      --outfile "$C/$2-cert.pem" > /dev/null 2>&1
+  fi
+}
+
+fleet_certs() { # fleet_certs DIR: DIR/certs, and the pkipath directories DIR/pki-good and DIR/pki-other
+  local C
+  C=$1/certs
+  rm -rf "$C" "$1/pki-good" "$1/pki-other"
+  mkdir -p "$C" "$1/pki-good" "$1/pki-other"
+  chmod 700 "$C"
+  fleet_cert "$C" ca - 'cn = "kvmpool fleet test CA"
+ca
+cert_signing_key
+expiration_days = 30' &&
+  fleet_cert "$C" server ca 'organization = "kvmpool"
+cn = "127.0.0.1"
+ip_address = "127.0.0.1"
+dns_name = "localhost"
+tls_www_server
+encryption_key
+signing_key
+expiration_days = 30' &&
+  fleet_cert "$C" client ca 'organization = "kvmpool"
+cn = "kvmpool fleet client"
+tls_www_client
+encryption_key
+signing_key
+expiration_days = 30' &&
+  fleet_cert "$C" otherca - 'cn = "another CA, not trusted by the fleet"
+ca
+cert_signing_key
+expiration_days = 30' &&
+  fleet_cert "$C" otherclient otherca 'organization = "kvmpool"
+cn = "kvmpool fleet client"
+tls_www_client
+encryption_key
+signing_key
+expiration_days = 30' || return 1
+  # libvirt's client reads cacert.pem, clientcert.pem and clientkey.pem from its pkipath.
+  # The other client trusts both CAs (the fleet's, to accept the server; its own, as
+  # libvirt checks the client's certificate before sending it), so the refusal that
+  # follows is the server's: it trusts only the fleet's CA.
+  cp "$C/ca-cert.pem" "$1/pki-good/cacert.pem"
+  cp "$C/client-cert.pem" "$1/pki-good/clientcert.pem"
+  cp "$C/client-key.pem" "$1/pki-good/clientkey.pem"
+  cat "$C/ca-cert.pem" "$C/otherca-cert.pem" > "$1/pki-other/cacert.pem"
+  cp "$C/otherclient-cert.pem" "$1/pki-other/clientcert.pem"
+  cp "$C/otherclient-key.pem" "$1/pki-other/clientkey.pem"
+  chmod 600 "$1/pki-good/clientkey.pem" "$1/pki-other/clientkey.pem"
+}
+
+fleet_host_start() { # fleet_host_start HOSTDIR URI: daemon_start, then the network URI answers
+  local n
+  (daemon_start "$1") > /dev/null || return 1
+  n=200 # 10 s
+  until timeout 10 virsh -q -c "$2" pool-list --all < /dev/null > /dev/null 2>&1; do
+    [ "$n" -gt 0 ] || { show_log "$1/libvirtd.log"; warn "$2 does not answer"; return 1; }
+    n=$((n - 1)); sleep 0.05
+  done
+}
+
+FLEET_UP_DIR=
+fleet_up_failed() { # fleet_up_failed MESSAGE: say why, stop what was started
+  warn "fleet-up FAILED: $1"
+  trap - EXIT INT TERM
+  [ -z "$FLEET_UP_DIR" ] || fleet_down "$FLEET_UP_DIR" >&2 || true
+  exit 1
+}
+
+fleet_up() { # fleet_up DIR [N]
+  local D F n i port uris pids dirs uri tls_port tls_uri bad_uri t0 out
+  D=$(abspath "$1"); F=$D/fleet; n=${2:-$FLEET_HOSTS}
+  [ "$D" != / ] || die "refusing to use / as the environment directory"
+  case "$n" in '' | *[!0-9]*) die "fleet-up: N must be a number of hosts, not '$n'" ;; esac
+  [ "$n" -ge 1 ] && [ "$n" -le 32 ] || die "fleet-up: N must be 1 to 32, not $n"
+  case "$F" in *[[:space:]]*) die "fleet-up: DIR may not contain spaces (KVMPOOL_FLEET_URIS is split on them)" ;; esac
+  command -v certtool > /dev/null || die "certtool is missing (package gnutls-bin; run: $SELF install)"
+  for i in "$F"/h*/libvirtd.pid "$F/tls/libvirtd.pid"; do
+    ! alive "$(pid_of "$i")" || die "a fleet already runs under $D (\`$SELF fleet-down $D\` stops it)"
+  done
+  t0=$(now_ms)
+  mkdir -p "$F"
+  echo "kvmpool test fleet; stop with: $SELF fleet-down $D" > "$F/.kvmpool-fleet"
+  rm -f "$F/env"; fleet_env_unpublish "$D"
+  FLEET_UP_DIR=$D
+  trap 'fleet_up_failed "interrupted"' INT TERM
+  trap 'fleet_up_failed "${DIED:-unexpected error (see above)}"' EXIT
+  fleet_certs "$F" || fleet_up_failed "certtool could not make the test certificates"
+
+  port=$FLEET_PORT uris="" pids="" dirs=""
+  for i in $(seq 1 "$n"); do
+    port=$(free_port "$port")
+    mkdir -p "$F/h$i"
+    cat > "$F/h$i/listen.conf" << CONF
+listen_tcp = 1
+listen_tls = 0
+listen_addr = "127.0.0.1"
+tcp_port = "$port"
+auth_tcp = "none"
+CONF
+    uri=storage+tcp://127.0.0.1:$port/system
+    fleet_host_start "$F/h$i" "$uri" || fleet_up_failed "fleet host h$i did not answer on $uri"
+    uris="$uris $uri" pids="$pids $(pid_of "$F/h$i/libvirtd.pid")" dirs="$dirs $F/h$i"
+    port=$((port + 1))
+  done
+
+  tls_port=$(free_port "$port")
+  mkdir -p "$F/tls"
+  cat > "$F/tls/listen.conf" << CONF
+listen_tcp = 0
+listen_tls = 1
+listen_addr = "127.0.0.1"
+tls_port = "$tls_port"
+auth_tls = "none"
+key_file = "$F/certs/server-key.pem"
+cert_file = "$F/certs/server-cert.pem"
+ca_file = "$F/certs/ca-cert.pem"
+CONF
+  tls_uri="storage+tls://127.0.0.1:$tls_port/system?pkipath=$F/pki-good"
+  bad_uri="storage+tls://127.0.0.1:$tls_port/system?pkipath=$F/pki-other"
+  fleet_host_start "$F/tls" "$tls_uri" || fleet_up_failed "the TLS host did not answer on $tls_uri"
+  if out=$(timeout 20 virsh -q -c "$bad_uri" pool-list --all < /dev/null 2>&1); then
+    fleet_up_failed "the TLS host accepted a client certificate from another CA ($bad_uri)"
+  fi
+
+  cat > "$F/env.tmp" << ENV
+export KVMPOOL_FLEET_DIR='$F'
+export KVMPOOL_FLEET_URIS='${uris# }'
+export KVMPOOL_FLEET_PIDS='${pids# }'
+export KVMPOOL_FLEET_HOST_DIRS='${dirs# }'
+export KVMPOOL_FLEET_TLS_URI='$tls_uri'
+export KVMPOOL_FLEET_BAD_TLS_URI='$bad_uri'
+export KVMPOOL_FLEET_TLS_PID='$(pid_of "$F/tls/libvirtd.pid")'
+export KVMPOOL_FLEET_ENV_SCRIPT='$SELF'
+ENV
+  mv "$F/env.tmp" "$F/env"
+  cat "$F/env" >> "$D/env"
+  trap - EXIT INT TERM
+  say "fleet-up in $(($(now_ms) - t0)) ms: $n TCP hosts${uris}; TLS $tls_uri (another CA's client refused: $(printf '%s' "$out" | tail -n 1))"
+  say "for the tests: . $D/env"
+}
+
+fleet_env_unpublish() { # fleet_env_unpublish DIR: the KVMPOOL_FLEET_ lines out of DIR/env
+  [ -f "$1/env" ] && grep -q '^export KVMPOOL_FLEET_' "$1/env" || return 0
+  grep -v '^export KVMPOOL_FLEET_' "$1/env" > "$1/env.tmp" || true
+  mv "$1/env.tmp" "$1/env"
+  [ -s "$1/env" ] || rm -f "$1/env"
+}
+
+fleet_down() { # fleet_down DIR: stop every fleet host (their pools destroyed and undefined)
+  local D F d p t0 left
+  [ -d "$1/fleet" ] || { say "fleet-down: no fleet under $1, nothing to do"; return 0; }
+  D=$(cd "$1" && pwd); F=$D/fleet
+  t0=$(now_ms)
+  for d in "$F"/h* "$F/tls"; do
+    [ -f "$d/libvirtd.pid" ] || continue
+    daemon_stop "$d" undefine
+  done
+  left=""
+  for p in $(pids_under "$F"); do stop_pid "$p" 5; done
+  for p in $(pids_under "$F"); do left="$left $p($(cat "/proc/$p/comm" 2>/dev/null))"; done
+  umount_under "$F"
+  rm -f "$F/env"
+  fleet_env_unpublish "$D"
+  [ -z "$left" ] || { warn "fleet-down $D: still running:$left"; return 1; }
+  say "fleet-down in $(($(now_ms) - t0)) ms: no process mentions $F/"
 }
 
 # --- down ---------------------------------------------------------------------------------
@@ -444,9 +656,14 @@ down() {
   left=""
   # 0. the test VM, when one was started under DIR
   if [ -f "$D/vm/.kvmpool-vm" ]; then vm_down "$D" || left=" vm"; fi
+  # 0b. the fleet, when one was started under DIR (it mounts the gluster volume)
+  if [ -f "$D/fleet/.kvmpool-fleet" ]; then fleet_down "$D" || left="$left fleet"; fi
   if [ ! -f "$D/.kvmpool-env" ]; then
     [ -n "$(ls -A "$D")" ] || { say "down: $D is empty, nothing to do"; return 0; }
-    if [ -f "$D/vm/.kvmpool-vm" ]; then [ -z "$left" ] || die "down $D: the VM did not stop"; return 0; fi
+    if [ -f "$D/vm/.kvmpool-vm" ] || [ -f "$D/fleet/.kvmpool-fleet" ]; then
+      [ -z "$left" ] || die "down $D: not everything stopped:$left"
+      return 0
+    fi
     die "$D was not set up by \`$SELF up\` (no .kvmpool-env); nothing done"
   fi
   # 1. the shared daemon and every daemon tests started under DIR: destroy and undefine
@@ -902,6 +1119,14 @@ case "$cmd" in
       daemon-stop) [ ! -d "$2" ] || daemon_stop "$(cd "$2" && pwd)" ;;
     esac
     ;;
+  fleet-up)
+    [ $# -ge 2 ] && [ $# -le 3 ] && [ -n "$2" ] || die "usage: $0 fleet-up DIR [N]"
+    fleet_up "$2" "${3:-}"
+    ;;
+  fleet-down)
+    [ $# -eq 2 ] && [ -n "$2" ] || die "usage: $0 fleet-down DIR"
+    fleet_down "$2" || exit 1
+    ;;
   vm-up | vm-down)
     [ $# -eq 2 ] && [ -n "$2" ] || die "usage: $0 $cmd DIR"
     case "$cmd" in
@@ -921,6 +1146,6 @@ case "$cmd" in
     say "guest image: $VM_IMAGE"; cat "$VM_IMAGE/manifest"
     ;;
   *)
-    die "usage: $0 install | install-min | up DIR | down DIR | daemon-start DIR | daemon-stop DIR | vm-up DIR | vm-exec DIR COMMAND... | vm-down DIR | vm-build"
+    die "usage: $0 install | install-min | up DIR | down DIR | daemon-start DIR | daemon-stop DIR | fleet-up DIR [N] | fleet-down DIR | vm-up DIR | vm-exec DIR COMMAND... | vm-down DIR | vm-build"
     ;;
 esac

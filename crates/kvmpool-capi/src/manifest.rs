@@ -16,7 +16,7 @@ use crate::status::kvmpool_status;
 /// kvmpool_manifest_free().
 #[derive(Debug)]
 pub struct kvmpool_manifest {
-    inner: Manifest,
+    pub(crate) inner: Manifest,
 }
 
 /// A plan: what kvmpool_plan_apply() would do to a host, made by kvmpool_conn_plan();

@@ -5,6 +5,7 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
+use std::time::Duration;
 
 use uuid::Uuid;
 
@@ -16,6 +17,7 @@ use crate::options::PoolFilter;
 use crate::owned::Conn;
 use crate::pool::Pool;
 use crate::spec::{PoolSpec, PoolType};
+use crate::uri::Redactor;
 use crate::volume::Volume;
 
 /// A connection to libvirt (`virsh -c URI`). Cheap to clone; clones share the link.
@@ -29,6 +31,8 @@ struct Inner {
     /// As given to `open`; `None` means libvirt's default URI.
     uri: Option<String>,
     read_only: bool,
+    /// libvirt's keepalive, set on every link this connection opens.
+    keepalive: Option<KeepAlive>,
     link: RwLock<Link>,
     /// `pool-capabilities`, fetched once; `None` when the driver lacks the call.
     capabilities: OnceLock<Option<Arc<PoolCapabilities>>>,
@@ -50,6 +54,28 @@ struct PendingRemoval {
     volume: String,
 }
 
+/// libvirt's keepalive on a remote link (`virConnectSetKeepAlive`): a probe after
+/// `interval` without traffic, and the link declared dead (calls on it fail at once
+/// with [`ErrorKind::Connect`]) after `count` probes go unanswered. Needs libvirt's
+/// event loop, which kvmpool runs while such a connection exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeepAlive {
+    /// Quiet time before a probe (whole seconds; at least one).
+    pub interval: Duration,
+    /// Unanswered probes before the link is dead.
+    pub count: u32,
+}
+
+impl Default for KeepAlive {
+    /// libvirt's defaults: 5 s, 5 probes.
+    fn default() -> Self {
+        KeepAlive {
+            interval: Duration::from_secs(5),
+            count: 5,
+        }
+    }
+}
+
 /// The current libvirt connection and a counter that changes on every reconnect, so
 /// handles know when their cached libvirt objects are stale.
 struct Link {
@@ -69,20 +95,26 @@ impl fmt::Debug for Connection {
 impl Connection {
     /// Open `uri` (`qemu:///system`, `test:///default`, `storage:///system?socket=...`).
     pub fn open(uri: &str) -> Result<Connection> {
-        Connection::open_with(Some(uri.to_owned()), false)
+        Connection::open_with(Some(uri.to_owned()), false, None)
     }
 
     /// Open libvirt's default URI (`$LIBVIRT_DEFAULT_URI`, then libvirt's own rules).
     pub fn open_default() -> Result<Connection> {
-        Connection::open_with(None, false)
+        Connection::open_with(None, false, None)
     }
 
     /// Open read-only: listing and inspection work, changes are refused by libvirt.
     pub fn open_read_only(uri: Option<&str>) -> Result<Connection> {
-        Connection::open_with(uri.map(str::to_owned), true)
+        Connection::open_with(uri.map(str::to_owned), true, None)
     }
 
-    fn open_with(uri: Option<String>, read_only: bool) -> Result<Connection> {
+    /// Open with libvirt's keepalive on every link (a fleet's hosts). The caller holds
+    /// libvirt's event loop (`events::acquire_loop`), which keepalive needs.
+    pub(crate) fn open_with(
+        uri: Option<String>,
+        read_only: bool,
+        keepalive: Option<KeepAlive>,
+    ) -> Result<Connection> {
         libvirt::init();
         if let Some(u) = &uri {
             if u.contains('\0') {
@@ -90,11 +122,12 @@ impl Connection {
             }
         }
         let loop_guard = events::loop_guard_if_registered()?;
-        let conn = connect(uri.as_deref(), read_only)?;
+        let conn = connect(uri.as_deref(), read_only, keepalive)?;
         Ok(Connection {
             inner: Arc::new(Inner {
                 uri,
                 read_only,
+                keepalive,
                 link: RwLock::new(Link {
                     conn: Some(conn),
                     generation: 1,
@@ -190,7 +223,11 @@ impl Connection {
     /// a transfer's own connection, see `stream.rs`).
     pub(crate) fn open_link(&self) -> Result<Conn> {
         let guard = events::loop_guard_if_registered()?;
-        let conn = connect(self.inner.uri.as_deref(), self.inner.read_only)?;
+        let conn = connect(
+            self.inner.uri.as_deref(),
+            self.inner.read_only,
+            self.inner.keepalive,
+        )?;
         let mut held = self
             .inner
             .loop_guard
@@ -479,13 +516,36 @@ impl Connection {
     }
 }
 
-fn connect(uri: Option<&str>, read_only: bool) -> Result<Conn> {
-    Conn::open(uri, read_only).map_err(|e| {
-        let shown = uri.unwrap_or("the default URI");
-        libvirt::error(e)
-            .with_kind(ErrorKind::Connect)
-            .context(format!("cannot connect to {shown}"))
-    })
+/// Open a libvirt link; a failure is [`ErrorKind::Connect`] with the URI shown redacted.
+pub(crate) fn connect(
+    uri: Option<&str>,
+    read_only: bool,
+    keepalive: Option<KeepAlive>,
+) -> Result<Conn> {
+    let opened = Conn::open(uri, read_only);
+    // Never show what the URI holds beyond its shown form (a password, a token): libvirt
+    // quotes the URI as given in some of its messages.
+    let redactor = uri.map(Redactor::new);
+    let fail = |e: Error| match &redactor {
+        Some(r) => e
+            .scrubbed(r)
+            .context(format!("cannot connect to {}", r.shown)),
+        None => e.context("cannot connect to the default URI"),
+    };
+    let conn = opened.map_err(|e| fail(libvirt::error(e).with_kind(ErrorKind::Connect)))?;
+    if let Some(k) = keepalive {
+        let interval = i32::try_from(k.interval.as_secs().max(1)).unwrap_or(i32::MAX);
+        match conn
+            .set_keep_alive(interval, k.count)
+            .map_err(libvirt::error)
+        {
+            // drivers inside this process (test://) have no link to keep alive
+            Err(e) if e.kind() == ErrorKind::Unsupported => {}
+            Err(e) => return Err(fail(e.context("cannot turn libvirt's keepalive on"))),
+            Ok(()) => {}
+        }
+    }
+    Ok(conn)
 }
 
 /// Arguments passed to libvirt as C strings must not hold NUL bytes.

@@ -193,6 +193,30 @@ impl Error {
         self
     }
 
+    /// A copy (the I/O cause as its kind and text): an error reported more than once,
+    /// such as a fleet host's failed open on every call until it answers.
+    pub(crate) fn duplicate(&self) -> Self {
+        Error {
+            kind: self.kind,
+            message: self.message.clone(),
+            field: self.field.clone(),
+            libvirt: self.libvirt.clone(),
+            source: self
+                .source
+                .as_ref()
+                .map(|e| std::io::Error::new(e.kind(), e.to_string())),
+        }
+    }
+
+    /// The same error with the secrets of a URI scrubbed from its texts.
+    pub(crate) fn scrubbed(mut self, redactor: &crate::uri::Redactor) -> Self {
+        self.message = redactor.scrub(&self.message);
+        if let Some(d) = &mut self.libvirt {
+            d.message = redactor.scrub(&d.message);
+        }
+        self
+    }
+
     /// The same error as a lost connection to the daemon.
     pub(crate) fn link_lost(self) -> Self {
         self.with_kind(ErrorKind::Connect)

@@ -26,7 +26,7 @@ use uuid::Uuid;
 use virt::sys;
 
 use crate::conn::Connection;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::libvirt;
 use crate::owned::Conn;
 use crate::pool::Pool;
@@ -409,8 +409,7 @@ impl EventLink {
     /// Open the events connection and register the close, lifecycle and refresh
     /// callbacks, each holding a weak reference to the hub.
     fn open(uri: Option<&str>, hub: &Arc<Hub>) -> Result<EventLink> {
-        let conn =
-            Conn::open(uri, false).map_err(|e| libvirt::error(e).with_kind(ErrorKind::Connect))?;
+        let conn = crate::conn::connect(uri, false, None)?;
         let mut link = EventLink {
             conn,
             callback_ids: Vec::new(),
@@ -632,6 +631,7 @@ pub(crate) fn hub_for(slot: &Mutex<Weak<Hub>>, uri: Option<String>) -> Result<Ar
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Instant;
 

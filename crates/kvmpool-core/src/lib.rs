@@ -10,6 +10,8 @@
 //! - [`spec`]: typed pool and volume definitions ([`PoolSpec`], [`VolumeSpec`]) with
 //!   libvirt-exact XML and validation before anything reaches libvirt.
 //! - [`Size`]: sizes with libvirt's unit rules.
+//! - [`Fleet`]: many hosts at once over libvirt's remote protocol: inventory, plan,
+//!   apply with a canary, drift, shared storage, migration checks.
 //! - [`Error`] and [`ErrorKind`]: one taxonomy for every front end.
 //!
 //! ```no_run
@@ -32,6 +34,7 @@ mod ensure;
 pub mod error;
 mod events;
 mod export;
+mod fleet;
 mod http;
 pub mod image;
 mod import;
@@ -46,16 +49,22 @@ mod qemu_img;
 pub mod spec;
 mod stream;
 pub mod units;
+mod uri;
 mod volume;
 pub mod xml;
 
 pub use checksum::{Checksum, ChecksumAlgorithm};
-pub use conn::Connection;
+pub use conn::{Connection, KeepAlive};
 pub use discovery::{PoolCapabilities, PoolSource, PoolTypeCapability, SourceQuery};
 pub use ensure::EnsureReport;
 pub use error::{Error, ErrorKind, LibvirtDetail, Result};
 pub use events::{timeout_from_secs, EventReceiver, PoolEvent, PoolEventKind, Subscription};
 pub use export::{ExportOptions, ExportReport};
+pub use fleet::{
+    is_shared_type, ApplyOutcome, Canary, DriftCell, DriftMatrix, DriftState, FieldDifference,
+    Fleet, FleetApplyOptions, FleetOptions, FleetResult, HostResult, HostStatus, MigrationCheck,
+    SharedPool, SharedSource, SharedStorage, SharedVolume, VolumeSighting, FLEET_SCHEMA,
+};
 pub use import::{ImportOptions, ImportReport, DEFAULT_IMPORT_TIMEOUT};
 pub use inventory::{volume_entries_json, Inventory, InventoryOptions, PoolEntry, VolumeEntry};
 pub use manifest::{
@@ -73,5 +82,6 @@ pub use stream::{
     INTERRUPT_EVERY,
 };
 pub use units::Size;
+pub use uri::redact_uri;
 pub use uuid::Uuid;
 pub use volume::Volume;

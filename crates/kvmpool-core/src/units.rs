@@ -8,11 +8,23 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::time::Duration;
 
 use crate::error::{Error, Result};
 
 /// The largest size libvirt accepts (`off_t` is signed).
 pub const MAX_BYTES: u64 = i64::MAX as u64;
+
+/// A number of seconds (as Python and JSON give time) as a [`Duration`]; refused when
+/// negative, not a number, or too large.
+pub fn seconds(field: &str, secs: f64) -> Result<Duration> {
+    Duration::try_from_secs_f64(secs).map_err(|_| {
+        Error::invalid(
+            field,
+            format!("{secs} is not a number of seconds (0 or more)"),
+        )
+    })
+}
 
 /// A size in bytes, at most 2^63 - 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]

@@ -118,6 +118,11 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
     Ok(PyErr::from_value(exc))
 }
 
+/// A core error as an exception object (not raised): a fleet's per-host errors.
+pub(crate) fn to_exception(py: Python<'_>, err: &Error) -> PyResult<Py<PyAny>> {
+    Ok(build(py, err)?.into_value(py).into_any())
+}
+
 /// An invalid-spec error for a bad argument.
 pub(crate) fn invalid(field: &str, reason: impl std::fmt::Display) -> PyErr {
     to_py(Error::invalid(field, reason))

@@ -7,6 +7,7 @@ mod conn;
 mod convert;
 mod errors;
 mod events;
+mod fleet;
 mod manifest;
 mod pool;
 mod spec;
@@ -55,6 +56,20 @@ fn _kvmpool(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<manifest::PyPlan>()?;
     m.add_class::<manifest::PyAction>()?;
     m.add_class::<manifest::PyApplyReport>()?;
+    m.add_class::<fleet::PyFleet>()?;
+    m.add_class::<fleet::PyFleetHost>()?;
+    m.add_class::<fleet::PyHostResult>()?;
+    m.add_class::<fleet::PyFleetResult>()?;
+    m.add_class::<fleet::PyApplyOutcome>()?;
+    m.add_class::<fleet::PyDriftCell>()?;
+    m.add_class::<fleet::PyDriftMatrix>()?;
+    m.add_class::<fleet::PyVolumeSighting>()?;
+    m.add_class::<fleet::PySharedVolume>()?;
+    m.add_class::<fleet::PySharedPool>()?;
+    m.add_class::<fleet::PySharedSource>()?;
+    m.add_class::<fleet::PySharedStorage>()?;
+    m.add_class::<fleet::PyFieldDifference>()?;
+    m.add_class::<fleet::PyMigrationCheck>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

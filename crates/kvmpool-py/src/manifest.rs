@@ -94,13 +94,24 @@ impl PyAction {
     }
 }
 
-fn action(a: &core::Action) -> PyAction {
+pub(crate) fn action(a: &core::Action) -> PyAction {
     PyAction {
         action: a.action.as_str().to_owned(),
         pool: a.pool.clone(),
         volume: a.volume.clone(),
         reason: a.reason.clone(),
         diff: a.diff.clone(),
+    }
+}
+
+/// A refused change as an Action (`action` "refused").
+pub(crate) fn blocked(b: &core::Blocked) -> PyAction {
+    PyAction {
+        action: "refused".into(),
+        pool: b.pool.clone(),
+        volume: b.volume.clone(),
+        reason: b.reason.clone(),
+        diff: b.diff.clone(),
     }
 }
 
@@ -122,17 +133,7 @@ impl PyPlan {
     /// Changes the plan needs but may not make (apply refuses while there are any).
     #[getter]
     fn blocked(&self) -> Vec<PyAction> {
-        self.inner
-            .blocked
-            .iter()
-            .map(|b| PyAction {
-                action: "refused".into(),
-                pool: b.pool.clone(),
-                volume: b.volume.clone(),
-                reason: b.reason.clone(),
-                diff: b.diff.clone(),
-            })
-            .collect()
+        self.inner.blocked.iter().map(blocked).collect()
     }
 
     /// True when the host already matches the manifest (no drift).
@@ -179,6 +180,11 @@ pub(crate) fn apply(
     p: &PyPlan,
 ) -> PyResult<PyApplyReport> {
     let report = call(py, || conn.apply(&p.inner))?;
+    apply_report(py, &report)
+}
+
+/// A core apply report as Python's.
+pub(crate) fn apply_report(py: Python<'_>, report: &core::ApplyReport) -> PyResult<PyApplyReport> {
     let list = |acts: &[core::Action]| -> PyResult<Vec<Py<PyAction>>> {
         acts.iter().map(|a| Py::new(py, action(a))).collect()
     };

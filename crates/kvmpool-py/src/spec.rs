@@ -48,7 +48,7 @@ pub(crate) fn value(obj: Option<&Bound<'_, PyAny>>) -> FieldValue {
 }
 
 /// A value as Python sees it.
-fn to_python<'py>(py: Python<'py>, v: FieldValue) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn to_python<'py>(py: Python<'py>, v: FieldValue) -> PyResult<Bound<'py, PyAny>> {
     Ok(match v {
         FieldValue::Unset | FieldValue::Other(_) => py.None().into_bound(py),
         FieldValue::Text(t) => t.into_pyobject(py)?.into_any(),

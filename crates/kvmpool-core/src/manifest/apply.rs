@@ -10,7 +10,7 @@ use crate::pool::Pool;
 use crate::spec::PoolType;
 
 /// What `apply` did.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ApplyReport {
     /// The actions carried out, in order.
     pub done: Vec<Action>,

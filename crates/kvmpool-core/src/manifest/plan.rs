@@ -141,7 +141,8 @@ pub(crate) enum Step {
 pub struct Plan {
     /// Always [`PLAN_SCHEMA`].
     pub schema: &'static str,
-    /// The connection's URI.
+    /// The connection's URI as libvirt reports it, redacted ([`crate::redact_uri`]:
+    /// no password or secret parameter).
     pub host: String,
     /// A digest of what the plan saw of the host: `apply` refuses a plan when the host
     /// no longer looks like this.
@@ -336,7 +337,7 @@ impl Connection {
         let seen = observe(self, &names)?;
         let mut plan = Plan {
             schema: PLAN_SCHEMA,
-            host: self.uri().unwrap_or_default(),
+            host: crate::uri::redact_uri(&self.uri().unwrap_or_default()),
             observed: digest(&seen),
             policy: manifest.policy.into(),
             actions: Vec::new(),
@@ -466,7 +467,7 @@ fn plan_redefinition(
     let immutable: Vec<String> = changes
         .iter()
         .filter(|(f, _, _)| !mutable_in_place(*f))
-        .map(|(f, old, new)| format!("{f} {} → {}", show(old), show(new)))
+        .map(|(f, old, new)| format!("{f} {old} → {new}"))
         .collect();
     let xml_diff = diff(&current.to_xml(), &desired.to_xml());
     let type_changes = desired.pool_type() != current.pool_type();
@@ -505,7 +506,7 @@ fn plan_redefinition(
     }
     let listed: Vec<String> = changes
         .iter()
-        .map(|(f, old, new)| format!("{f} {} → {}", show(old), show(new)))
+        .map(|(f, old, new)| format!("{f} {old} → {new}"))
         .collect();
     let mut reason = format!(
         "redefine in place: {}",
@@ -573,18 +574,6 @@ fn changed_fields(
             (have != want).then_some((f, have, want))
         })
         .collect()
-}
-
-fn show(v: &FieldValue) -> String {
-    match v {
-        FieldValue::Unset => "(unset)".into(),
-        FieldValue::Text(t) => format!("{t:?}"),
-        FieldValue::Int(n) => n.to_string(),
-        FieldValue::Bool(b) => b.to_string(),
-        FieldValue::List(l) => format!("{l:?}"),
-        FieldValue::Pairs(p) => format!("{p:?}"),
-        FieldValue::Other(o) => o.clone(),
-    }
 }
 
 /// The build that makes a missing target without ever overwriting data: a plain

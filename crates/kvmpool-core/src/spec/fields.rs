@@ -96,6 +96,68 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// What a field says about a pool, for comparing one pool across hosts: the
+    /// storage it names (source), where it appears on the host (target), per-host
+    /// access (permissions, credentials, the host's own initiator) and tuning.
+    pub enum FieldRole {
+        /// Which pool it is on this host: name and UUID.
+        Identity = "identity",
+        /// The storage: device, server, export, volume group, IQN, format.
+        Source = "source",
+        /// Where the pool appears on the host: the target path.
+        Target = "target",
+        /// Per-host access: target permissions and label, authentication, initiator.
+        Access = "access",
+        /// How the storage is used: mount and librados options, copy-on-write, ...
+        Tuning = "tuning",
+    }
+}
+
+impl PoolField {
+    /// The field's role (see [`FieldRole`]).
+    pub fn role(self) -> FieldRole {
+        // Exhaustive on purpose: a new field does not compile until it has a role.
+        match self {
+            F::Name | F::Uuid => FieldRole::Identity,
+            F::SourceDev
+            | F::Device
+            | F::Devices
+            | F::PartSeparator
+            | F::Host
+            | F::Hosts
+            | F::Port
+            | F::SourcePath
+            | F::Dir
+            | F::Format
+            | F::Vg
+            | F::SourceName
+            | F::Volume
+            | F::Zpool
+            | F::Cluster
+            | F::Iqn
+            | F::Vendor
+            | F::Product
+            | F::Adapter => FieldRole::Source,
+            F::Target => FieldRole::Target,
+            F::Mode
+            | F::Owner
+            | F::Group
+            | F::Label
+            | F::Initiator
+            | F::AuthType
+            | F::AuthUsername
+            | F::AuthSecretUuid
+            | F::AuthSecretUsage => FieldRole::Access,
+            F::ProtocolVersion
+            | F::Cow
+            | F::MountOptions
+            | F::ConfigOptions
+            | F::RefreshAllocation => FieldRole::Tuning,
+        }
+    }
+}
+
 /// One row of the table: a field a pool type holds, whether it must be given, and
 /// whether constructors take it by position (the virsh order: `name`, then the
 /// source, then the target).
@@ -367,6 +429,39 @@ pub enum FieldValue {
     Pairs(Vec<(String, String)>),
     /// A value of a shape no field takes (a float, a table), named for the error.
     Other(String),
+}
+
+impl fmt::Display for FieldValue {
+    /// For people: text quoted, lists as lists, `(unset)` for no value.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FieldValue::Unset => f.write_str("(unset)"),
+            FieldValue::Text(t) => write!(f, "{t:?}"),
+            FieldValue::Int(n) => write!(f, "{n}"),
+            FieldValue::Bool(b) => write!(f, "{b}"),
+            FieldValue::List(l) => write!(f, "{l:?}"),
+            FieldValue::Pairs(p) => write!(f, "{p:?}"),
+            FieldValue::Other(o) => f.write_str(o),
+        }
+    }
+}
+
+impl serde::Serialize for FieldValue {
+    /// As JSON: null, a string, a number, a boolean, a list of strings, a list of
+    /// `[name, value]` pairs.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            FieldValue::Unset => s.serialize_none(),
+            FieldValue::Text(t) | FieldValue::Other(t) => s.serialize_str(t),
+            FieldValue::Int(n) => match i64::try_from(*n) {
+                Ok(n) => s.serialize_i64(n),
+                Err(_) => s.serialize_str(&n.to_string()),
+            },
+            FieldValue::Bool(b) => s.serialize_bool(*b),
+            FieldValue::List(l) => l.serialize(s),
+            FieldValue::Pairs(p) => p.serialize(s),
+        }
+    }
 }
 
 impl FieldValue {

@@ -11,7 +11,9 @@ mod pool_types;
 pub(crate) mod volume;
 mod volume_fields;
 
-pub use fields::{check_value, parse_uuid, FieldRule, FieldValue, PoolField, VIRSH_POOL_OPTIONS};
+pub use fields::{
+    check_value, parse_uuid, FieldRole, FieldRule, FieldValue, PoolField, VIRSH_POOL_OPTIONS,
+};
 pub use names::UnknownValue;
 pub use parts::{
     Adapter, Auth, AuthType, FcHostAdapter, Host, PciAddress, Permissions, SecretRef, SourceDevice,
