@@ -41,9 +41,20 @@ impl Cli {
 )]
 pub struct Cli {
     /// libvirt URI to connect to, as virsh -c (default: libvirt's default URI,
-    /// $LIBVIRT_DEFAULT_URI first)
-    #[arg(short = 'c', long = "connect", value_name = "URI", global = true)]
-    pub connect: Option<String>,
+    /// $LIBVIRT_DEFAULT_URI first). Given more than once, a fleet of hosts: inventory,
+    /// plan, apply and drift then run on every host at once and print one table
+    #[arg(short = 'c', long = "connect", value_name = "URI", global = true, action = ArgAction::Append)]
+    pub connect: Vec<String>,
+
+    /// A fleet of hosts from a file: one per line, `URI` or `LABEL URI` (`#` starts a
+    /// comment); for inventory, plan, apply and drift
+    #[arg(
+        long = "hosts",
+        value_name = "FILE",
+        global = true,
+        conflicts_with = "connect"
+    )]
+    pub hosts: Option<PathBuf>,
 
     /// Log on stderr what kvmpool does: -v the steps (changes, plan and apply
     /// steps), -vv also every library call with its outcome and time

@@ -13,22 +13,8 @@ use crate::output;
 /// `+ pool x: reason` (the plan's own words), for log lines.
 fn describe(a: &Action) -> String {
     match &a.volume {
-        Some(v) => format!("{} volume {}/{v}: {}", a.action_name(), a.pool, a.reason),
-        None => format!("{} pool {}: {}", a.action_name(), a.pool, a.reason),
-    }
-}
-
-trait ActionName {
-    fn action_name(&self) -> String;
-}
-
-impl ActionName for Action {
-    /// The action as the plan's JSON names it (`define-pool`).
-    fn action_name(&self) -> String {
-        serde_json::to_value(self.action)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()
+        Some(v) => format!("{} volume {}/{v}: {}", a.action.as_str(), a.pool, a.reason),
+        None => format!("{} pool {}: {}", a.action.as_str(), a.pool, a.reason),
     }
 }
 
@@ -81,31 +67,14 @@ pub fn apply(ctx: &Ctx, a: &ApplyArgs) -> Result<u8> {
     if plan.is_empty() {
         return Ok(exit::OK);
     }
-    let destructive: Vec<&Action> = plan
+    let destructive: Vec<String> = plan
         .actions
         .iter()
         .filter(|x| x.action.destructive())
+        .map(|x| x.action.as_str().to_owned())
         .collect();
-    if !destructive.is_empty() && !a.yes && plan.blocked.is_empty() {
-        let kinds: Vec<String> = destructive.iter().map(|x| x.action_name()).collect();
-        let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-        if !terminal {
-            eprintln!(
-                "error: the plan has {} destructive step(s) ({}); not on a terminal to ask, \
-                 so nothing was done: review the plan and run apply with --yes",
-                destructive.len(),
-                kinds.join(", ")
-            );
-            return Ok(exit::NOT_CONFIRMED);
-        }
-        if !confirm(&format!(
-            "Carry out {} destructive step(s) ({})? [y/N] ",
-            destructive.len(),
-            kinds.join(", ")
-        )) {
-            eprintln!("apply: nothing was done");
-            return Ok(exit::NOT_CONFIRMED);
-        }
+    if !destructive.is_empty() && !a.yes && plan.blocked.is_empty() && !confirmed(&destructive) {
+        return Ok(exit::NOT_CONFIRMED);
     }
     let conn = ctx.conn()?;
     let report = call(
@@ -125,6 +94,30 @@ pub fn apply(ctx: &Ctx, a: &ApplyArgs) -> Result<u8> {
         report.skipped.len()
     ))?;
     Ok(exit::OK)
+}
+
+/// Whether to carry out the destructive steps `kinds`: asked on a terminal; without
+/// one, no (the caller gives --yes after reviewing the plan).
+pub fn confirmed(kinds: &[String]) -> bool {
+    let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if !terminal {
+        eprintln!(
+            "error: the plan has {} destructive step(s) ({}); not on a terminal to ask, \
+             so nothing was done: review the plan and run apply with --yes",
+            kinds.len(),
+            kinds.join(", ")
+        );
+        return false;
+    }
+    let yes = confirm(&format!(
+        "Carry out {} destructive step(s) ({})? [y/N] ",
+        kinds.len(),
+        kinds.join(", ")
+    ));
+    if !yes {
+        eprintln!("apply: nothing was done");
+    }
+    yes
 }
 
 /// Ask on stderr, read a line from stdin: true for y or yes.

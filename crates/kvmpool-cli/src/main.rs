@@ -6,6 +6,7 @@ mod cli;
 mod context;
 mod declarative;
 mod exit;
+mod fleet;
 mod log;
 mod output;
 mod pools;
@@ -41,7 +42,10 @@ fn main() -> ExitCode {
 /// Run one command; the exit status when it succeeded (drift and apply have more
 /// than one).
 fn run(cli: Cli) -> Result<u8> {
-    let ctx = Ctx::new(cli.connect);
+    if let Some(hosts) = fleet::hosts(&cli.connect, cli.hosts.as_deref())? {
+        return fleet::run(&hosts, &cli.command);
+    }
+    let ctx = Ctx::new(cli.connect.into_iter().next());
     match &cli.command {
         Command::PoolList(a) => pools::list(&ctx, a),
         Command::PoolInfo(a) => pools::info(&ctx, a),

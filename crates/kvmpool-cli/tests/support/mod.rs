@@ -56,6 +56,16 @@ pub fn kvmpool(uri: &str, args: &[&str]) -> Run {
     Run::from(out)
 }
 
+/// `kvmpool ARGS...` (no -c), stdin closed, not on a terminal.
+pub fn kvmpool_args(args: &[&str]) -> Run {
+    let out = Command::new(bin())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("the kvmpool binary runs");
+    Run::from(out)
+}
+
 /// `virsh -c URI ARGS...`; panics when virsh fails.
 pub fn virsh(uri: &str, args: &[&str]) -> String {
     let out = Command::new("virsh")
