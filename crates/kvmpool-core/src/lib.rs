@@ -40,6 +40,7 @@ pub mod image;
 mod import;
 mod inventory;
 mod libvirt;
+mod local;
 pub mod manifest;
 mod options;
 mod owned;
