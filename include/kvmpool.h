@@ -270,6 +270,25 @@
 #define KVMPOOL_RESIZE_ALLOCATE 4
 
 /**
+ * kvmpool_vol_upload_file() and friends, `flags`: holes in the file stay holes in
+ * the volume (`--sparse`; in a download, holes in the volume stay holes in the file).
+ */
+#define KVMPOOL_TRANSFER_SPARSE 1
+
+/**
+ * `flags`: move the bytes through a libvirt stream, as virsh does (works over any
+ * connection). Without this flag and KVMPOOL_TRANSFER_DIRECT: direct when possible.
+ */
+#define KVMPOOL_TRANSFER_STREAM (1 << 1)
+
+/**
+ * `flags`: copy the bytes in this process, into or out of the volume's file or
+ * device, which needs a daemon on this machine; KVMPOOL_ERR_UNSUPPORTED with the
+ * reason where that is not possible. Same bytes, checks and errors as a stream.
+ */
+#define KVMPOOL_TRANSFER_DIRECT (1 << 2)
+
+/**
  * Preallocation: nothing up front, a sparse file (virt-install's default).
  */
 #define KVMPOOL_PREALLOC_SPARSE 0
@@ -2099,7 +2118,7 @@ kvmpool_status kvmpool_vol_create_from(const kvmpool_pool *pool,
  * Create a volume in `pool` from `spec` sized for the local file at `path` (a
  * capacity of 0 in the spec takes the file's size) and upload the file into it
  * (`vol-create-as` + `vol-upload`), all or nothing: when the upload fails or is
- * cancelled, the new volume is deleted again and the error says so. `sparse`,
+ * cancelled, the new volume is deleted again and the error says so. `flags`,
  * `progress` and `userdata` as for kvmpool_vol_upload_file() (a non-zero return
  * from `progress` cancels: KVMPOOL_ERR_CANCELLED, no volume left behind). On
  * success writes a new volume handle to `*vol_out` (free with kvmpool_vol_free()).
@@ -2108,7 +2127,7 @@ kvmpool_status kvmpool_vol_create_from(const kvmpool_pool *pool,
 kvmpool_status kvmpool_vol_create_from_file(const kvmpool_pool *pool,
                                             const kvmpool_vol_spec *spec,
                                             const char *path,
-                                            bool sparse,
+                                            uint32_t flags,
                                             kvmpool_progress_cb progress,
                                             void *userdata,
                                             kvmpool_vol **vol_out);
@@ -2240,8 +2259,10 @@ kvmpool_status kvmpool_vol_delete(const kvmpool_vol *vol, uint32_t mode);
 
 /**
  * `virsh vol-upload`: write the local file at `path` into the volume, starting at
- * byte `offset` of the volume, `length` bytes of the file (0: all of it). With
- * `sparse`, holes in the file are skipped and stay holes in the volume (`--sparse`).
+ * byte `offset` of the volume, `length` bytes of the file (0: all of it). `flags`:
+ * KVMPOOL_TRANSFER_SPARSE keeps the file's holes as holes (`--sparse`);
+ * KVMPOOL_TRANSFER_STREAM or KVMPOOL_TRANSFER_DIRECT choose how the bytes move (by
+ * default directly when the daemon is on this machine, else through a stream).
  * Refused before any byte is sent (KVMPOOL_ERR_INVALID_SPEC) when it would go past
  * the volume's capacity. `progress` may be NULL; otherwise it is called on this
  * thread with `userdata` as the transfer goes, and a non-zero return cancels it
@@ -2255,14 +2276,15 @@ kvmpool_status kvmpool_vol_upload_file(const kvmpool_vol *vol,
                                        const char *path,
                                        uint64_t offset,
                                        uint64_t length,
-                                       bool sparse,
+                                       uint32_t flags,
                                        kvmpool_progress_cb progress,
                                        void *userdata);
 
 /**
  * `virsh vol-download`: write the volume's bytes from `offset`, `length` bytes (0:
- * to the end of the volume), to the local file at `path`. With `sparse`, holes stay
- * holes in the file. The file is written next to `path` and renamed into place only
+ * to the end of the volume), to the local file at `path`. `flags` as for
+ * kvmpool_vol_upload_file() (with KVMPOOL_TRANSFER_SPARSE, holes stay holes in the
+ * file). The file is written next to `path` and renamed into place only
  * when complete, so a failed or cancelled download leaves `path` as it was (a block
  * device is written in place). `progress` and `userdata` as for
  * kvmpool_vol_upload_file(). Thread-safe.
@@ -2271,7 +2293,7 @@ kvmpool_status kvmpool_vol_download_file(const kvmpool_vol *vol,
                                          const char *path,
                                          uint64_t offset,
                                          uint64_t length,
-                                         bool sparse,
+                                         uint32_t flags,
                                          kvmpool_progress_cb progress,
                                          void *userdata);
 

@@ -16,12 +16,25 @@ fn exercise_file_volumes(pool: &Pool, work: &Path) {
     let raw = pool
         .create_volume(&VolumeSpec::new("a.raw", Size::mib(8)))
         .unwrap();
+    let out = work.join("a.out");
+    // The pool is mounted in the daemon's mount namespace only: a direct transfer
+    // reaches the file there, and leaves what a stream leaves.
+    let figures = [TransferMethod::Stream, TransferMethod::Direct].map(|method| {
+        let vol = pool
+            .create_volume(&VolumeSpec::new(format!("{method}.raw"), Size::mib(8)))
+            .unwrap();
+        let options = TransferOptions::default().sparse(true).method(method);
+        let up = vol.upload_file(&src, &options).unwrap();
+        let down = vol.download_file(&out, &options).unwrap();
+        assert_eq!((up.method, down.method), (method, method));
+        assert!(same_bytes(&src, &out), "{method}");
+        let info = vol.info().unwrap();
+        vol.delete(DeleteMode::Normal).unwrap();
+        (up.data_bytes, down.data_bytes, info, allocated(&out))
+    });
+    assert_eq!(figures[0], figures[1]);
     raw.upload_file(&src, &TransferOptions::default().sparse(true))
         .unwrap();
-    let out = work.join("a.out");
-    raw.download_file(&out, &TransferOptions::default().sparse(true))
-        .unwrap();
-    assert!(same_bytes(&src, &out));
     let q = pool
         .create_volume(&VolumeSpec::new("b.qcow2", Size::mib(64)).format(VolumeFormat::Qcow2))
         .unwrap();
@@ -123,11 +136,26 @@ fn disk_pool_gpt_on_loop_device_from_tutorial_xml() {
     assert_eq!(p1.info().unwrap().volume_type, VolumeType::Block);
     let src = scratch.path().join("part.img");
     sparse_file(&src, 4 << 20, &[0, 3]);
-    p1.upload_file(&src, &TransferOptions::default()).unwrap();
     let out = scratch.path().join("part.out");
-    p1.download_file(&out, &TransferOptions::default().length(4 << 20))
-        .unwrap();
-    assert!(same_bytes(&src, &out));
+    // A partition: a block device, written by stream and directly, holes as zeros.
+    let figures = [TransferMethod::Stream, TransferMethod::Direct].map(|method| {
+        let options = TransferOptions::default().method(method);
+        p1.upload_reader(&vec![0xcc; 4 << 20][..], 4 << 20, &options)
+            .unwrap();
+        let up = p1.upload_file(&src, &options.clone().sparse(true)).unwrap();
+        let down = p1
+            .download_file(&out, &options.clone().length(4 << 20).sparse(true))
+            .unwrap();
+        assert_eq!((up.method, down.method), (method, method));
+        assert!(same_bytes(&src, &out), "{method}");
+        (
+            up.data_bytes,
+            up.hole_bytes,
+            down.data_bytes,
+            allocated(&out),
+        )
+    });
+    assert_eq!(figures[0], figures[1]);
     p1.wipe(WipeAlgorithm::Zero).unwrap();
     let p2 = p1.clone_as(&format!("{}p2", dev.name()), false).unwrap();
     assert!(p2.info().unwrap().capacity >= Size::mib(32));

@@ -1236,26 +1236,35 @@ static void create_from_file(struct fixture *f, const char *scratch)
         CHECK(!kt_exists(path));
     }
 
-    /* all of it, plain and sparse: the volume holds the file */
+    /* all of it, plain and sparse, through a stream and directly: the volume holds
+     * the file, with the same allocation either way */
     for (int sparse = 0; sparse < 2; sparse++) {
-        struct progress p = {0};
-        v = SENTINEL;
-        CHECK_OK(kvmpool_vol_create_from_file(f->run_pool, vs, src, sparse, on_progress, &p, &v));
-        CHECK(v != SENTINEL && v != NULL);
-        if (v == SENTINEL || v == NULL)
-            continue;
-        CHECK(p.calls >= 2); /* more than one chunk */
-        CHECK(p.not_monotonic == 0);
-        CHECK(p.total == size && p.last_done == size);
-        CHECK_OK(kvmpool_vol_info(v, &det));
-        CHECK(det.capacity == size);
-        unlink(out);
-        CHECK_OK(kvmpool_vol_download_file(v, out, 0, 0, false, NULL, NULL));
-        CHECK(kt_same_file(src, out));
-        CHECK(has_volume(f->run_pool, name));
-        CHECK_OK(kvmpool_vol_delete(v, KVMPOOL_DELETE_NORMAL));
-        kvmpool_vol_free(v);
-        CHECK(!has_volume(f->run_pool, name));
+        uint64_t allocation[2] = {0, 0};
+        const uint32_t methods[2] = {KVMPOOL_TRANSFER_STREAM, KVMPOOL_TRANSFER_DIRECT};
+        for (int m = 0; m < 2; m++) {
+            uint32_t flags = (sparse ? KVMPOOL_TRANSFER_SPARSE : 0) | methods[m];
+            struct progress p = {0};
+            v = SENTINEL;
+            CHECK_OK(kvmpool_vol_create_from_file(f->run_pool, vs, src, flags, on_progress, &p,
+                                                  &v));
+            CHECK(v != SENTINEL && v != NULL);
+            if (v == SENTINEL || v == NULL)
+                continue;
+            CHECK(p.calls >= 2); /* more than one chunk */
+            CHECK(p.not_monotonic == 0);
+            CHECK(p.total == size && p.last_done == size);
+            CHECK_OK(kvmpool_vol_info(v, &det));
+            CHECK(det.capacity == size);
+            allocation[m] = det.allocation;
+            unlink(out);
+            CHECK_OK(kvmpool_vol_download_file(v, out, 0, 0, methods[m], NULL, NULL));
+            CHECK(kt_same_file(src, out));
+            CHECK(has_volume(f->run_pool, name));
+            CHECK_OK(kvmpool_vol_delete(v, KVMPOOL_DELETE_NORMAL));
+            kvmpool_vol_free(v);
+            CHECK(!has_volume(f->run_pool, name));
+        }
+        CHECK(allocation[0] == allocation[1]);
     }
 
     /* a capacity larger than the file: the file at the start, zeros after, the

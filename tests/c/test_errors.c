@@ -160,6 +160,23 @@ static void real_failures(void)
     CHECK_STATUS(kvmpool_vol_resize(vol, 2ull << 20, 0), KVMPOOL_ERR_UNSUPPORTED);
     CHECK_STATUS(kvmpool_pool_xml_inactive(pool, &(char *){NULL}), KVMPOOL_ERR_UNSUPPORTED);
 
+    /* UNSUPPORTED: a direct transfer needs the daemon on this machine; the test
+     * driver runs in this process and has no files. INVALID_SPEC: both methods at
+     * once, or a bit that is no KVMPOOL_TRANSFER_* flag. */
+    CHECK_STATUS(kvmpool_vol_upload_file(vol, datafile, 0, 0, KVMPOOL_TRANSFER_DIRECT, NULL,
+                                         NULL),
+                 KVMPOOL_ERR_UNSUPPORTED);
+    CHECK(strstr(kvmpool_last_error_message(), "not on this machine") != NULL);
+    CHECK_STATUS(kvmpool_vol_download_file(vol, out, 0, 0,
+                                           KVMPOOL_TRANSFER_STREAM | KVMPOOL_TRANSFER_DIRECT,
+                                           NULL, NULL),
+                 KVMPOOL_ERR_INVALID_SPEC);
+    CHECK(strcmp(kvmpool_last_error_field(), "flags") == 0);
+    CHECK_STATUS(kvmpool_vol_upload_file(vol, datafile, 0, 0, 1u << 9, NULL, NULL),
+                 KVMPOOL_ERR_INVALID_SPEC);
+    CHECK(strcmp(kvmpool_last_error_field(), "flags") == 0);
+    CHECK(!kt_exists(out));
+
     /* CANCELLED: the progress callback says stop at its first call. */
     cancel_calls = 0;
     CHECK_STATUS(kvmpool_vol_upload_file(vol, datafile, 0, 0, false, cancel_at_once,

@@ -57,20 +57,24 @@ def test_tutorial_dir_pool(live, scratch, cleanup):
     assert conn.find_pool(name) is None
 
 
-def test_sparse_upload_download_with_progress(live, scratch, cleanup):
+@pytest.mark.parametrize("method", ["stream", "direct"])
+def test_sparse_upload_download_with_progress(live, scratch, cleanup, method):
     conn = live.conn()
     pool = cleanup.add(conn.ensure_pool(kvmpool.PoolSpec.dir(unique("sp"), target=str(scratch / "p"))).pool)
     src = scratch / "sparse.img"
     sparse_file(src, 1 << 30, [100, 900])
     vol = pool.create_volume(kvmpool.VolumeSpec("s.raw", capacity="1G"))
     seen = []
-    report = vol.upload(src, sparse=True, progress=lambda done, total: seen.append((done, total)))
+    report = vol.upload(src, sparse=True, method=method,
+                        progress=lambda done, total: seen.append((done, total)))
+    assert report.method == method
     assert report.data_bytes == 2 << 20 and report.hole_bytes == (1 << 30) - (2 << 20)
     assert seen and seen[-1] == (1 << 30, 1 << 30)
     assert all(a[0] <= b[0] for a, b in zip(seen, seen[1:]))
     assert vol.info().allocation <= 3 << 20
     out = scratch / "sparse.out"
-    vol.download(out, sparse=True)
+    down = vol.download(out, sparse=True, method=method)
+    assert (down.method, down.data_bytes) == (method, 2 << 20)
     assert allocated(out) <= 3 << 20
     with open(src, "rb") as a, open(out, "rb") as b:
         while True:
@@ -84,7 +88,29 @@ class Stop(Exception):
     pass
 
 
-def test_exception_in_progress_cancels_and_propagates(live, scratch, cleanup):
+def test_transfer_methods_auto_goes_direct_here_and_direct_says_why_not(live, scratch, cleanup):
+    conn = live.conn()
+    pool = cleanup.add(conn.ensure_pool(kvmpool.PoolSpec.dir(unique("am"), target=str(scratch / "p"))).pool)
+    src = scratch / "data.img"
+    sparse_file(src, 1 << 20, [0])
+    vol = pool.create_volume(kvmpool.VolumeSpec("a.raw", capacity="1M"))
+    assert vol.upload(src).method == "direct"
+    assert vol.upload(src, method="stream").method == "stream"
+    with pytest.raises(kvmpool.InvalidSpecError) as bad:
+        vol.upload(src, method="fast")
+    assert bad.value.field == "method" and "auto, stream, direct" in str(bad.value)
+
+    test_conn = kvmpool.connect("test:///default")
+    tvol = test_conn.pool("default-pool").create_volume(kvmpool.VolumeSpec("t.raw", capacity="1M"))
+    try:
+        with pytest.raises(kvmpool.UnsupportedError, match="not on this machine"):
+            tvol.upload(src, method="direct")
+    finally:
+        tvol.delete()
+
+
+@pytest.mark.parametrize("method", ["stream", "direct"])
+def test_exception_in_progress_cancels_and_propagates(live, scratch, cleanup, method):
     conn = live.conn()
     pool = cleanup.add(conn.ensure_pool(kvmpool.PoolSpec.dir(unique("cx"), target=str(scratch / "p"))).pool)
     src = scratch / "data.img"
@@ -95,15 +121,16 @@ def test_exception_in_progress_cancels_and_propagates(live, scratch, cleanup):
             raise Stop("enough")
 
     with pytest.raises(Stop):
-        pool.create_volume_from_file(kvmpool.VolumeSpec("new.raw", capacity=0), src, progress=stop_halfway)
+        pool.create_volume_from_file(kvmpool.VolumeSpec("new.raw", capacity=0), src,
+                                     progress=stop_halfway, method=method)
     assert pool.find_volume("new.raw") is None, "the volume the call created is gone"
 
     vol = pool.create_volume(kvmpool.VolumeSpec("v.raw", capacity="16M"))
-    vol.upload(src)
+    assert vol.upload(src, method=method).method == method
     dest = scratch / "keep.txt"
     dest.write_text("keep me")
     with pytest.raises(kvmpool.CancelledError):
-        vol.download(dest, progress=lambda done, total: done < (4 << 20))
+        vol.download(dest, method=method, progress=lambda done, total: done < (4 << 20))
     assert dest.read_text() == "keep me"
     assert not [p for p in scratch.iterdir() if "kvmpool" in p.name]
 

@@ -12,8 +12,8 @@ use kvmpool_core::{
 };
 
 use crate::boundary::{
-    ffi_boundary, ffi_infallible, free_handle, invalid, new_handle, new_string, opt_out, try_array,
-    try_opt_str, try_out, try_ref, try_str, Failure,
+    check_flags, ffi_boundary, ffi_infallible, free_handle, new_handle, new_string, opt_out,
+    try_array, try_opt_str, try_out, try_ref, try_str,
 };
 use crate::manifest::kvmpool_manifest;
 use crate::status::kvmpool_status;
@@ -85,16 +85,6 @@ pub struct kvmpool_fleet_apply_options {
     pub flags: u32,
 }
 
-fn check_flags(flags: u32, known: u32, which: &str) -> Result<(), Failure> {
-    if flags & !known != 0 {
-        return Err(invalid(
-            "flags",
-            format!("{flags:#x} holds bits that are no {which} flag"),
-        ));
-    }
-    Ok(())
-}
-
 fn ms(n: u32) -> Duration {
     Duration::from_millis(u64::from(n))
 }
@@ -147,6 +137,7 @@ pub extern "C" fn kvmpool_fleet_open(
             check_flags(
                 c.flags,
                 KVMPOOL_FLEET_READ_ONLY | KVMPOOL_FLEET_NO_KEEPALIVE,
+                "flags",
                 "KVMPOOL_FLEET_READ_ONLY or _NO_KEEPALIVE",
             )?;
             if !c.labels.is_null() && count > 0 {
@@ -225,6 +216,7 @@ pub extern "C" fn kvmpool_fleet_inventory_json(
         check_flags(
             flags,
             KVMPOOL_FLEET_INVENTORY_FORMATS | KVMPOOL_FLEET_INVENTORY_NO_VOLUMES,
+            "flags",
             "KVMPOOL_FLEET_INVENTORY_*",
         )?;
         let options = InventoryOptions {
@@ -305,6 +297,7 @@ pub extern "C" fn kvmpool_fleet_apply_json(
             check_flags(
                 c.flags,
                 KVMPOOL_FLEET_CANARY_FIRST,
+                "flags",
                 "KVMPOOL_FLEET_CANARY_FIRST",
             )?;
             let canary = match try_opt_str(c.canary, "canary")? {
@@ -375,6 +368,7 @@ pub extern "C" fn kvmpool_fleet_shared_storage_json(
         check_flags(
             flags,
             KVMPOOL_FLEET_SHARED_REFRESH,
+            "flags",
             "KVMPOOL_FLEET_SHARED_REFRESH",
         )?;
         let shared = fleet

@@ -9,12 +9,12 @@ use kvmpool_core::{
 };
 
 use crate::boundary::{
-    ffi_boundary, invalid, new_handle, new_string, opt_out, size, try_opt_str, try_out, try_ref,
-    try_str, Failure,
+    check_flags, ffi_boundary, invalid, new_handle, new_string, opt_out, size, try_opt_str,
+    try_out, try_ref, try_str, Failure,
 };
 use crate::pool::kvmpool_pool;
 use crate::status::kvmpool_status;
-use crate::vol::{kvmpool_progress_cb, kvmpool_vol, transfer_options};
+use crate::vol::{kvmpool_progress_cb, kvmpool_vol, progress_fn};
 
 /// kvmpool_import_options.flags: replace a volume of the same name (without it the
 /// import fails with KVMPOOL_ERR_ALREADY_EXISTS).
@@ -63,20 +63,11 @@ fn opt_parse<T: std::str::FromStr<Err = kvmpool_core::UnknownValue>>(
         .transpose()
 }
 
-fn check_flags(flags: u32, known: u32, what: &str) -> Result<(), Failure> {
-    if flags & !known != 0 {
-        return Err(invalid(
-            "flags",
-            format!("{flags:#x} holds bits that are no {what} flag"),
-        ));
-    }
-    Ok(())
-}
-
 fn import_options(o: &kvmpool_import_options) -> Result<ImportOptions, Failure> {
     check_flags(
         o.flags,
         KVMPOOL_IMPORT_OVERWRITE | KVMPOOL_IMPORT_NO_SPARSE,
+        "flags",
         "KVMPOOL_IMPORT_*",
     )?;
     Ok(ImportOptions {
@@ -135,7 +126,7 @@ pub extern "C" fn kvmpool_pool_import_image(
         } else {
             import_options(try_ref(options, "options")?)?
         };
-        opts.progress = transfer_options(0, 0, false, progress, userdata).progress;
+        opts.progress = progress_fn(progress, userdata);
         let out = try_out(vol_out, "vol_out")?;
         let (vol, _report) = pool.inner.import_image(source, &opts)?;
         out.write(new_handle(kvmpool_vol { inner: vol }));
@@ -169,6 +160,7 @@ fn export_options(o: &kvmpool_export_options) -> Result<ExportOptions, Failure> 
     check_flags(
         o.flags,
         KVMPOOL_EXPORT_OVERWRITE | KVMPOOL_EXPORT_NO_SPARSE,
+        "flags",
         "KVMPOOL_EXPORT_*",
     )?;
     Ok(ExportOptions {
@@ -210,7 +202,7 @@ pub extern "C" fn kvmpool_vol_export(
         } else {
             export_options(try_ref(options, "options")?)?
         };
-        opts.progress = transfer_options(0, 0, false, progress, userdata).progress;
+        opts.progress = progress_fn(progress, userdata);
         let out = opt_out(checksum_out);
         let report = vol.inner.export(path, &opts)?;
         if let Some(out) = out {

@@ -224,7 +224,7 @@ fn smoke_on_the_test_driver() {
         c"/nonexistent/file".as_ptr(),
         0,
         0,
-        false,
+        0,
         None,
         ptr::null_mut(),
     );
@@ -246,7 +246,7 @@ fn smoke_on_the_test_driver() {
 }
 
 #[test]
-fn option_structs_refuse_unknown_flag_bits() {
+fn option_flags_on_the_test_driver_refuse_unknown_bits() {
     let mut conn = ptr::null_mut();
     assert_eq!(
         kvmpool_connect(c"test:///default".as_ptr(), &mut conn),

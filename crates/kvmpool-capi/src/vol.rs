@@ -3,7 +3,11 @@
 
 use std::ffi::{c_char, c_int, c_void};
 
-use kvmpool_core::{Resize, TransferOptions, Volume, VolumeType, WipeAlgorithm};
+use std::sync::Arc;
+
+use kvmpool_core::{
+    ProgressFn, Resize, TransferMethod, TransferOptions, Volume, VolumeType, WipeAlgorithm,
+};
 
 use crate::boundary::{
     check_flags, ffi_boundary, ffi_infallible, free_handle, invalid, new_handle, new_string, size,
@@ -151,7 +155,7 @@ pub extern "C" fn kvmpool_vol_create_from(
 /// Create a volume in `pool` from `spec` sized for the local file at `path` (a
 /// capacity of 0 in the spec takes the file's size) and upload the file into it
 /// (`vol-create-as` + `vol-upload`), all or nothing: when the upload fails or is
-/// cancelled, the new volume is deleted again and the error says so. `sparse`,
+/// cancelled, the new volume is deleted again and the error says so. `flags`,
 /// `progress` and `userdata` as for kvmpool_vol_upload_file() (a non-zero return
 /// from `progress` cancels: KVMPOOL_ERR_CANCELLED, no volume left behind). On
 /// success writes a new volume handle to `*vol_out` (free with kvmpool_vol_free()).
@@ -161,7 +165,7 @@ pub extern "C" fn kvmpool_vol_create_from_file(
     pool: *const kvmpool_pool,
     spec: *const kvmpool_vol_spec,
     path: *const c_char,
-    sparse: bool,
+    flags: u32,
     progress: kvmpool_progress_cb,
     userdata: *mut c_void,
     vol_out: *mut *mut kvmpool_vol,
@@ -171,7 +175,7 @@ pub extern "C" fn kvmpool_vol_create_from_file(
         let spec = try_ref(spec, "spec")?;
         let path = try_str(path, "path")?;
         let out = try_out(vol_out, "vol_out")?;
-        let options = transfer_options(0, 0, sparse, progress, userdata);
+        let options = transfer_options(0, 0, flags, progress, userdata)?;
         let (vol, _report) = pool
             .inner
             .create_volume_from_file(&spec.inner, path, &options)?;
@@ -494,27 +498,67 @@ impl Progress {
     }
 }
 
+/// kvmpool_vol_upload_file() and friends, `flags`: holes in the file stay holes in
+/// the volume (`--sparse`; in a download, holes in the volume stay holes in the file).
+pub const KVMPOOL_TRANSFER_SPARSE: u32 = 1;
+/// `flags`: move the bytes through a libvirt stream, as virsh does (works over any
+/// connection). Without this flag and KVMPOOL_TRANSFER_DIRECT: direct when possible.
+pub const KVMPOOL_TRANSFER_STREAM: u32 = 1 << 1;
+/// `flags`: copy the bytes in this process, into or out of the volume's file or
+/// device, which needs a daemon on this machine; KVMPOOL_ERR_UNSUPPORTED with the
+/// reason where that is not possible. Same bytes, checks and errors as a stream.
+pub const KVMPOOL_TRANSFER_DIRECT: u32 = 1 << 2;
+
+/// The C callback and its userdata as the core's progress closure (`None` for NULL).
+pub(crate) fn progress_fn(
+    progress: kvmpool_progress_cb,
+    userdata: *mut c_void,
+) -> Option<ProgressFn> {
+    let p = Progress {
+        callback: progress?,
+        userdata,
+    };
+    Some(Arc::new(move |done, total| p.call(done, total)))
+}
+
 pub(crate) fn transfer_options(
     offset: u64,
     length: u64,
-    sparse: bool,
+    flags: u32,
     progress: kvmpool_progress_cb,
     userdata: *mut c_void,
-) -> TransferOptions {
-    let mut options = TransferOptions::default().sparse(sparse).offset(offset);
-    if length != 0 {
-        options = options.length(length);
-    }
-    if let Some(callback) = progress {
-        let p = Progress { callback, userdata };
-        options = options.progress(move |done, total| p.call(done, total));
-    }
-    options
+) -> Result<TransferOptions, Failure> {
+    let known = KVMPOOL_TRANSFER_SPARSE | KVMPOOL_TRANSFER_STREAM | KVMPOOL_TRANSFER_DIRECT;
+    check_flags(flags, known, "flags", "KVMPOOL_TRANSFER_*")?;
+    let method = match (
+        flags & KVMPOOL_TRANSFER_STREAM != 0,
+        flags & KVMPOOL_TRANSFER_DIRECT != 0,
+    ) {
+        (false, false) => TransferMethod::Auto,
+        (true, false) => TransferMethod::Stream,
+        (false, true) => TransferMethod::Direct,
+        (true, true) => {
+            return Err(invalid(
+                "flags",
+                "KVMPOOL_TRANSFER_STREAM and KVMPOOL_TRANSFER_DIRECT exclude each other",
+            ))
+        }
+    };
+    Ok(TransferOptions {
+        sparse: flags & KVMPOOL_TRANSFER_SPARSE != 0,
+        offset,
+        length: (length != 0).then_some(length),
+        progress: progress_fn(progress, userdata),
+        method,
+        ..TransferOptions::default()
+    })
 }
 
 /// `virsh vol-upload`: write the local file at `path` into the volume, starting at
-/// byte `offset` of the volume, `length` bytes of the file (0: all of it). With
-/// `sparse`, holes in the file are skipped and stay holes in the volume (`--sparse`).
+/// byte `offset` of the volume, `length` bytes of the file (0: all of it). `flags`:
+/// KVMPOOL_TRANSFER_SPARSE keeps the file's holes as holes (`--sparse`);
+/// KVMPOOL_TRANSFER_STREAM or KVMPOOL_TRANSFER_DIRECT choose how the bytes move (by
+/// default directly when the daemon is on this machine, else through a stream).
 /// Refused before any byte is sent (KVMPOOL_ERR_INVALID_SPEC) when it would go past
 /// the volume's capacity. `progress` may be NULL; otherwise it is called on this
 /// thread with `userdata` as the transfer goes, and a non-zero return cancels it
@@ -529,21 +573,22 @@ pub extern "C" fn kvmpool_vol_upload_file(
     path: *const c_char,
     offset: u64,
     length: u64,
-    sparse: bool,
+    flags: u32,
     progress: kvmpool_progress_cb,
     userdata: *mut c_void,
 ) -> kvmpool_status {
     vol_op(vol, |v| {
         let path = try_str(path, "path")?;
-        let options = transfer_options(offset, length, sparse, progress, userdata);
+        let options = transfer_options(offset, length, flags, progress, userdata)?;
         v.upload_file(path, &options)?;
         Ok(())
     })
 }
 
 /// `virsh vol-download`: write the volume's bytes from `offset`, `length` bytes (0:
-/// to the end of the volume), to the local file at `path`. With `sparse`, holes stay
-/// holes in the file. The file is written next to `path` and renamed into place only
+/// to the end of the volume), to the local file at `path`. `flags` as for
+/// kvmpool_vol_upload_file() (with KVMPOOL_TRANSFER_SPARSE, holes stay holes in the
+/// file). The file is written next to `path` and renamed into place only
 /// when complete, so a failed or cancelled download leaves `path` as it was (a block
 /// device is written in place). `progress` and `userdata` as for
 /// kvmpool_vol_upload_file(). Thread-safe.
@@ -553,13 +598,13 @@ pub extern "C" fn kvmpool_vol_download_file(
     path: *const c_char,
     offset: u64,
     length: u64,
-    sparse: bool,
+    flags: u32,
     progress: kvmpool_progress_cb,
     userdata: *mut c_void,
 ) -> kvmpool_status {
     vol_op(vol, |v| {
         let path = try_str(path, "path")?;
-        let options = transfer_options(offset, length, sparse, progress, userdata);
+        let options = transfer_options(offset, length, flags, progress, userdata)?;
         v.download_file(path, &options)?;
         Ok(())
     })

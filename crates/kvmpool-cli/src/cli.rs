@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand};
 use clap_complete::Shell;
-use kvmpool_core::{BuildMode, PoolType, WipeAlgorithm};
+use kvmpool_core::{BuildMode, PoolType, TransferMethod, WipeAlgorithm};
 
 const ABOUT: &str = "libvirt storage pools and volumes: virsh's pool-* and vol-* commands, \
                      and declarative manifests (plan, apply, drift)";
@@ -68,6 +68,13 @@ pub struct Cli {
 fn pool_type() -> impl TypedValueParser<Value = PoolType> {
     PossibleValuesParser::new(PoolType::ALL.iter().map(|t| t.as_str()))
         .map(|s| s.parse::<PoolType>().expect("one of PoolType::ALL"))
+}
+
+fn transfer_method() -> impl TypedValueParser<Value = TransferMethod> {
+    PossibleValuesParser::new(TransferMethod::ALL.iter().map(|t| t.as_str())).map(|s| {
+        s.parse::<TransferMethod>()
+            .expect("one of TransferMethod::ALL")
+    })
 }
 
 fn wipe_algorithm() -> impl TypedValueParser<Value = WipeAlgorithm> {
@@ -640,6 +647,10 @@ pub struct TransferArgs {
     /// Keep holes: skip zero regions
     #[arg(long)]
     pub sparse: bool,
+    /// How the bytes move: direct (copied here, needs the daemon on this machine),
+    /// stream (through libvirt), auto (direct when possible)
+    #[arg(long, value_name = "METHOD", value_parser = transfer_method(), default_value = "auto")]
+    pub method: TransferMethod,
 }
 
 #[derive(Debug, Args)]

@@ -261,7 +261,10 @@ pub fn wipe(ctx: &Ctx, a: &VolWipeArgs) -> Result<()> {
 }
 
 fn transfer_options(a: &TransferArgs) -> TransferOptions {
-    let mut options = TransferOptions::default().sparse(a.sparse).offset(a.offset);
+    let mut options = TransferOptions::default()
+        .sparse(a.sparse)
+        .offset(a.offset)
+        .method(a.method);
     if let Some(length) = a.length {
         options = options.length(length);
     }
@@ -291,8 +294,8 @@ fn transfer(
     progress.finish(outcome.as_ref().ok());
     let report = outcome?;
     log::step(format_args!(
-        "{verb} {} bytes of data, {} bytes of holes",
-        report.data_bytes, report.hole_bytes
+        "{verb} {} bytes of data, {} bytes of holes ({})",
+        report.data_bytes, report.hole_bytes, report.method
     ));
     Ok(())
 }

@@ -123,6 +123,41 @@ fn tutorial_dir_pool_through_the_cli_checked_with_virsh() {
         whole.to_str().unwrap(),
     ]);
     assert_eq!(std::fs::metadata(&whole).unwrap().len(), 4 * 1024 * 1024);
+    // --method: through libvirt's stream or directly (the daemon is on this machine);
+    // the same bytes, the way taken in the -v log
+    for method in ["stream", "direct"] {
+        let again = dir.path().join(format!("{method}.bin"));
+        let args = ["-v", "vol-download", "disk.raw", again.to_str().unwrap()];
+        let run = kvmpool(
+            uri,
+            &[&args[..], &["--pool", &pool, "--method", method]].concat(),
+        )
+        .ok("vol-download --method");
+        assert!(
+            run.stderr.contains(&format!("({method})")),
+            "{}",
+            run.stderr
+        );
+        assert!(cmp(&whole, &again), "{method}: other bytes");
+    }
+    let bad = kvmpool(
+        uri,
+        &[
+            "vol-upload",
+            "disk.raw",
+            data.to_str().unwrap(),
+            "--pool",
+            &pool,
+            "--method",
+            "fast",
+        ],
+    );
+    assert_eq!(bad.status, 2, "a usage error: {}", bad.stderr);
+    assert!(
+        bad.stderr.contains("auto, stream, direct"),
+        "{}",
+        bad.stderr
+    );
 
     // resize, clone, wipe
     assert_eq!(

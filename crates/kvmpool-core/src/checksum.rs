@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256, Sha512};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::spec::names::string_enum;
-use crate::stream::TransferOptions;
+use crate::transfer::TransferOptions;
 
 string_enum! {
     /// A checksum algorithm.
@@ -221,7 +221,7 @@ pub(crate) fn hash_file(
     mut hashers: Hashers,
     transfer: &TransferOptions,
 ) -> Result<(u64, Vec<Checksum>)> {
-    let ticker = crate::stream::Ticker::new(transfer);
+    let ticker = crate::transfer::Ticker::new(transfer);
     if hashers.is_empty() {
         return Ok((len, Vec::new()));
     }

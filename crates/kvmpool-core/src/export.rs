@@ -11,7 +11,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::image::ImageFormat;
 use crate::qemu_img::{self, Convert, TempPath};
 use crate::spec::VolumeFormat;
-use crate::stream::{
+use crate::transfer::{
     is_block_device, CancelToken, FileSink, ProgressFn, Sink, TempFile, TransferOptions,
     TransferReport,
 };

@@ -40,9 +40,9 @@ use crate::pipe::{self, Chunk, Feed};
 use crate::pool::Pool;
 use crate::qemu_img::{self, Convert, TempPath};
 use crate::spec::{check, PoolType, VolumeFormat, VolumeSpec, VolumeType};
-use crate::stream::{
-    is_zero, next_data, send_zeros, upload_flags, CancelToken, ProgressFn, Ticker, TransferOptions,
-    TransferReport, VolStream, CHUNK_BYTES,
+use crate::transfer::{
+    is_zero, next_data, send_zeros, upload_flags, CancelToken, ProgressFn, Ticker, TransferMethod,
+    TransferOptions, TransferReport, VolStream, CHUNK_BYTES,
 };
 use crate::units::Size;
 use crate::volume::Volume;
@@ -927,7 +927,7 @@ impl Pool {
         let limit = if is_qcow2 { None } else { Some(capacity) };
         let image = opened.info.clone();
         let hashers = Hashers::for_expected(expected);
-        let mut done = TransferReport::default();
+        let mut done = TransferReport::new(TransferMethod::Stream);
         let outcome = (|| {
             let produced = send_image(
                 &stream,

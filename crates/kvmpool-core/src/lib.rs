@@ -48,7 +48,7 @@ mod pipe;
 mod pool;
 mod qemu_img;
 pub mod spec;
-mod stream;
+mod transfer;
 pub mod units;
 mod uri;
 mod volume;
@@ -78,9 +78,9 @@ pub use options::{
 };
 pub use pool::Pool;
 pub use spec::*;
-pub use stream::{
-    CancelToken, InterruptFn, ProgressFn, TransferOptions, TransferReport, CHUNK_BYTES,
-    INTERRUPT_EVERY,
+pub use transfer::{
+    CancelToken, InterruptFn, ProgressFn, TransferMethod, TransferOptions, TransferReport,
+    CHUNK_BYTES, INTERRUPT_EVERY,
 };
 pub use units::Size;
 pub use uri::redact_uri;

@@ -25,8 +25,6 @@ pub(crate) struct LocalDaemon {
     root: PathBuf,
 }
 
-// Used by the direct transfers and the local inventory that build on it.
-#[allow(dead_code)]
 impl LocalDaemon {
     /// The daemon of `conn`, when it is local and its root can be read.
     pub(crate) fn of(conn: &Connection) -> Option<LocalDaemon> {

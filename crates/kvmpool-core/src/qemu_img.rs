@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::image::ImageFormat;
-use crate::stream::CancelToken;
+use crate::transfer::CancelToken;
 
 /// How `qemu-img convert` is asked to write its output.
 #[derive(Debug, Clone, Copy)]

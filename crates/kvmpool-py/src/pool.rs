@@ -244,7 +244,7 @@ impl PyPool {
     }
 
     /// Create a volume and upload a file into it; removed again if anything fails.
-    #[pyo3(signature = (spec, path, *, sparse=false, progress=None))]
+    #[pyo3(signature = (spec, path, *, sparse=false, progress=None, method="auto"))]
     fn create_volume_from_file(
         &self,
         py: Python<'_>,
@@ -252,8 +252,10 @@ impl PyPool {
         path: PathBuf,
         sparse: bool,
         progress: Option<Py<PyAny>>,
+        method: &str,
     ) -> PyResult<(PyVolume, PyTransferReport)> {
-        let (opts, failure) = transfer_options(sparse, 0, None, progress);
+        let method = parse_enum("method", method)?;
+        let (opts, failure) = transfer_options(sparse, 0, None, progress, method);
         let (p, s) = (&self.inner, &spec.inner);
         let result = py.detach(|| p.create_volume_from_file(s, &path, &opts));
         crate::volume::finish_transfer(result, failure).map(|(v, r)| (v.into(), r.into()))
@@ -286,7 +288,8 @@ impl PyPool {
         temp_dir: Option<PathBuf>,
         timeout: Option<u64>,
     ) -> PyResult<PyVolume> {
-        let (transfer, failure) = transfer_options(sparse, 0, None, progress);
+        let (transfer, failure) =
+            transfer_options(sparse, 0, None, progress, core::TransferMethod::Auto);
         let options = core::ImportOptions {
             name,
             format: opt_enum("format", format)?,

@@ -7,7 +7,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyBool;
 
 use kvmpool_core as core;
-use kvmpool_core::{Checksum, ChecksumAlgorithm, ErrorKind, Resize, TransferOptions};
+use kvmpool_core::{
+    Checksum, ChecksumAlgorithm, ErrorKind, Resize, TransferMethod, TransferOptions,
+};
 
 use crate::convert::{call, opt_enum, parse_enum, size};
 use crate::errors::to_py;
@@ -43,6 +45,8 @@ pub(crate) struct PyTransferReport {
     data_bytes: u64,
     /// Bytes skipped as holes.
     hole_bytes: u64,
+    /// How the bytes moved: "stream" or "direct".
+    method: &'static str,
 }
 
 impl From<core::TransferReport> for PyTransferReport {
@@ -50,6 +54,7 @@ impl From<core::TransferReport> for PyTransferReport {
         PyTransferReport {
             data_bytes: r.data_bytes,
             hole_bytes: r.hole_bytes,
+            method: r.method.as_str(),
         }
     }
 }
@@ -58,8 +63,8 @@ impl From<core::TransferReport> for PyTransferReport {
 impl PyTransferReport {
     fn __repr__(&self) -> String {
         format!(
-            "TransferReport(data_bytes={}, hole_bytes={})",
-            self.data_bytes, self.hole_bytes
+            "TransferReport(data_bytes={}, hole_bytes={}, method={:?})",
+            self.data_bytes, self.hole_bytes, self.method
         )
     }
 }
@@ -125,6 +130,7 @@ pub(crate) fn transfer_options(
     offset: u64,
     length: Option<u64>,
     progress: Option<Py<PyAny>>,
+    method: TransferMethod,
 ) -> (TransferOptions, Failure) {
     let failure: Failure = Arc::new(Mutex::new(None));
     let signalled = failure.clone();
@@ -132,6 +138,7 @@ pub(crate) fn transfer_options(
         sparse,
         offset,
         length,
+        method,
         ..TransferOptions::default()
     }
     .interrupt(move || {
@@ -285,7 +292,10 @@ impl PyVolume {
 
     /// `vol-upload`: a local file into the volume. `progress(done, total)` is called
     /// per chunk; raising in it cancels and the exception propagates.
-    #[pyo3(signature = (path, *, sparse=false, offset=0, length=None, progress=None))]
+    #[pyo3(signature = (
+        path, *, sparse=false, offset=0, length=None, progress=None, method="auto",
+    ))]
+    #[allow(clippy::too_many_arguments)]
     fn upload(
         &self,
         py: Python<'_>,
@@ -294,14 +304,19 @@ impl PyVolume {
         offset: u64,
         length: Option<u64>,
         progress: Option<Py<PyAny>>,
+        method: &str,
     ) -> PyResult<PyTransferReport> {
-        let (opts, failure) = transfer_options(sparse, offset, length, progress);
+        let method = parse_enum("method", method)?;
+        let (opts, failure) = transfer_options(sparse, offset, length, progress, method);
         let v = &self.inner;
         finish_transfer(py.detach(|| v.upload_file(&path, &opts)), failure).map(Into::into)
     }
 
     /// `vol-download`: the volume into a local file (replaced only when complete).
-    #[pyo3(signature = (path, *, sparse=false, offset=0, length=None, progress=None))]
+    #[pyo3(signature = (
+        path, *, sparse=false, offset=0, length=None, progress=None, method="auto",
+    ))]
+    #[allow(clippy::too_many_arguments)]
     fn download(
         &self,
         py: Python<'_>,
@@ -310,8 +325,10 @@ impl PyVolume {
         offset: u64,
         length: Option<u64>,
         progress: Option<Py<PyAny>>,
+        method: &str,
     ) -> PyResult<PyTransferReport> {
-        let (opts, failure) = transfer_options(sparse, offset, length, progress);
+        let method = parse_enum("method", method)?;
+        let (opts, failure) = transfer_options(sparse, offset, length, progress, method);
         let v = &self.inner;
         finish_transfer(py.detach(|| v.download_file(&path, &opts)), failure).map(Into::into)
     }
@@ -336,7 +353,7 @@ impl PyVolume {
         overwrite: bool,
         progress: Option<Py<PyAny>>,
     ) -> PyResult<PyExportReport> {
-        let (transfer, failure) = transfer_options(sparse, 0, None, progress);
+        let (transfer, failure) = transfer_options(sparse, 0, None, progress, TransferMethod::Auto);
         let options = core::ExportOptions {
             format: opt_enum("format", format)?,
             sparse,

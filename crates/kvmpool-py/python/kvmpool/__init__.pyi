@@ -83,6 +83,7 @@ _SizeArg = Union[int, str]
 """Bytes, or a string with libvirt's units: "10G", "512MiB", "1.5 TB"."""
 _PathArg = Union[str, os.PathLike[str]]
 _Progress = Callable[[int, int], Optional[bool]]
+_TransferMethod = Literal["auto", "stream", "direct"]
 """Called with (done, total) bytes; raising (or returning False) cancels."""
 
 class Error(Exception):
@@ -165,6 +166,9 @@ class TransferReport:
     def data_bytes(self) -> int: ...
     @property
     def hole_bytes(self) -> int: ...
+    @property
+    def method(self) -> Literal["stream", "direct"]:
+        """How the bytes moved."""
 
 @final
 class ExportReport:
@@ -372,15 +376,23 @@ class Volume:
     def upload(
         self, path: _PathArg, *, sparse: bool = False, offset: int = 0,
         length: Optional[int] = None, progress: Optional[_Progress] = None,
+        method: _TransferMethod = "auto",
     ) -> TransferReport:
         """``vol-upload``. Ctrl-C (or any signal handler that raises) cancels it, with
-        or without ``progress``, and the exception propagates."""
+        or without ``progress``, and the exception propagates. ``method``: "direct" copies the
+        bytes here when the daemon is on this machine (refused with UnsupportedError
+        otherwise), "stream" goes through libvirt, "auto" takes the direct way when it
+        can."""
     def download(
         self, path: _PathArg, *, sparse: bool = False, offset: int = 0,
         length: Optional[int] = None, progress: Optional[_Progress] = None,
+        method: _TransferMethod = "auto",
     ) -> TransferReport:
         """``vol-download``; the file is replaced only when complete. Ctrl-C cancels it
-        as in ``upload``."""
+        as in ``upload``. ``method``: "direct" copies the
+        bytes here when the daemon is on this machine (refused with UnsupportedError
+        otherwise), "stream" goes through libvirt, "auto" takes the direct way when it
+        can."""
     def export(
         self, path: _PathArg, *, format: Optional[str] = None, sparse: bool = True,
         checksum: Optional[Literal["sha256", "sha512"]] = None, sha256: Optional[str] = None,
@@ -425,7 +437,7 @@ class Pool:
     def create_volume_from(self, spec: VolumeSpec, source: Volume) -> Volume: ...
     def create_volume_from_file(
         self, spec: VolumeSpec, path: _PathArg, *, sparse: bool = False,
-        progress: Optional[_Progress] = None,
+        progress: Optional[_Progress] = None, method: _TransferMethod = "auto",
     ) -> tuple[Volume, TransferReport]:
         """Create a volume and upload the file into it; removed again if anything
         fails, also when Ctrl-C (KeyboardInterrupt, raised afterwards) stops it."""
