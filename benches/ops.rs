@@ -6,7 +6,7 @@
 //! pool and volume up is, since virsh and libvirt-python pay for that too.
 //!
 //! ```text
-//! ops upload|download URI POOL VOL FILE [--sparse]
+//! ops upload|download URI POOL VOL FILE [--sparse] [--method auto|stream|direct]
 //! ops inventory URI POOL details|formats|inventory
 //! ops create-delete URI POOL COUNT THREADS PREFIX
 //! ops calls URI POOL VOL COUNT
@@ -25,7 +25,7 @@ use serde_json::{json, Value};
 
 type Outcome = Result<(), Box<dyn Error>>;
 
-const USAGE: &str = "usage: ops upload|download URI POOL VOL FILE [--sparse]
+const USAGE: &str = "usage: ops upload|download URI POOL VOL FILE [--sparse] [--method M]
        ops inventory URI POOL details|formats|inventory
        ops create-delete URI POOL COUNT THREADS PREFIX
        ops calls URI POOL VOL COUNT
@@ -51,11 +51,9 @@ fn main() {
 
 fn run(args: &[&str]) -> Outcome {
     match args {
-        ["upload" | "download", uri, pool, vol, file] => {
-            transfer(args[0], uri, pool, vol, file, false)
-        }
-        ["upload" | "download", uri, pool, vol, file, "--sparse"] => {
-            transfer(args[0], uri, pool, vol, file, true)
+        ["upload" | "download", uri, pool, vol, file, flags @ ..] => {
+            let options = transfer_options(flags)?;
+            transfer(args[0], uri, pool, vol, file, &options)
         }
         ["inventory", uri, pool, mode] => inventory(uri, pool, mode),
         ["create-delete", uri, pool, count, threads, prefix] => {
@@ -77,18 +75,38 @@ fn ms_since(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1e3
 }
 
-fn transfer(op: &str, uri: &str, pool: &str, vol: &str, file: &str, sparse: bool) -> Outcome {
+/// `--sparse` and `--method M`.
+fn transfer_options(flags: &[&str]) -> Result<TransferOptions, Box<dyn Error>> {
+    let mut options = TransferOptions::default();
+    let mut flags = flags.iter();
+    while let Some(flag) = flags.next() {
+        options = match *flag {
+            "--sparse" => options.sparse(true),
+            "--method" => options.method(flags.next().ok_or(USAGE)?.parse()?),
+            _ => return Err(USAGE.into()),
+        };
+    }
+    Ok(options)
+}
+
+fn transfer(
+    op: &str,
+    uri: &str,
+    pool: &str,
+    vol: &str,
+    file: &str,
+    options: &TransferOptions,
+) -> Outcome {
     let conn = Connection::open(uri)?;
-    let options = TransferOptions::default().sparse(sparse);
     let t = Instant::now();
     let volume = conn.pool(pool)?.volume(vol)?;
     let report = if op == "upload" {
-        volume.upload_file(file, &options)?
+        volume.upload_file(file, options)?
     } else {
-        volume.download_file(file, &options)?
+        volume.download_file(file, options)?
     };
-    let line = json!({"op": op, "sparse": sparse, "data_bytes": report.data_bytes,
-                      "hole_bytes": report.hole_bytes});
+    let line = json!({"op": op, "sparse": options.sparse, "data_bytes": report.data_bytes,
+                      "hole_bytes": report.hole_bytes, "method": report.method.as_str()});
     emit(line, ms_since(t));
     Ok(())
 }

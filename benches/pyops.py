@@ -52,7 +52,7 @@ def kv_transfer(op: str, uri: str, pool: str, vol: str, path: str, sparse: bool)
 
     report, ms = timed(go)
     emit({"op": op, "sparse": sparse, "data_bytes": report.data_bytes,
-          "hole_bytes": report.hole_bytes}, ms)
+          "hole_bytes": report.hole_bytes, "method": report.method}, ms)
 
 
 def kv_inventory(uri: str, pool: str, mode: str) -> None:

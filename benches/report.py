@@ -138,7 +138,7 @@ def markdown(results: Results, quick: bool, reps: int, seconds: float) -> str:
            f"`make bench`{' with KVMPOOL_BENCH_QUICK=1 (smaller sizes, fewer runs)' if quick else ''}"
            f", {when}, {reps} runs per figure, {seconds / 60:.1f} min.", "",
            f"Machine: {machine()}. Load average (1 min): {load}.",
-           "", HOW_TO_READ, "", "## Targets (issue 9)", "", *target_table(results)]
+           "", HOW_TO_READ, "", "## Targets (issues 9 and 15)", "", *target_table(results)]
     for section, cases in results.data.items():
         out += ["", f"## {section}", "", *section_table(cases)]
     out += ["", "## Notes", ""] + [f"- {n}" for n in results.notes]

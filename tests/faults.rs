@@ -82,17 +82,20 @@ impl Setup {
             .collect()
     }
 
-    /// Transfer options whose progress callback kills the daemon at `KILL_AT` bytes.
-    fn killing_options(&self) -> (TransferOptions, Arc<AtomicBool>) {
+    /// Transfer options by `method` whose progress callback kills the daemon at
+    /// `KILL_AT` bytes.
+    fn killing_options(&self, method: TransferMethod) -> (TransferOptions, Arc<AtomicBool>) {
         let pid = self.daemon.pid();
         let killed = Arc::new(AtomicBool::new(false));
         let flag = killed.clone();
-        let options = TransferOptions::default().progress(move |done, _total| {
-            if done >= KILL_AT && !flag.swap(true, Ordering::SeqCst) {
-                run("kill", &["-9", &pid]);
-            }
-            true
-        });
+        let options = TransferOptions::default()
+            .method(method)
+            .progress(move |done, _total| {
+                if done >= KILL_AT && !flag.swap(true, Ordering::SeqCst) {
+                    run("kill", &["-9", &pid]);
+                }
+                true
+            });
         (options, killed)
     }
 }
@@ -111,6 +114,9 @@ fn random_file(dir: &Path, mib: u64) -> PathBuf {
     path
 }
 
+/// Both ways of moving the bytes: a fault must end the same on each.
+const METHODS: [TransferMethod; 2] = [TransferMethod::Stream, TransferMethod::Direct];
+
 #[test]
 fn daemon_killed_mid_upload_leaves_no_new_volume_and_reports_a_partial_one() {
     let Some(live) =
@@ -121,13 +127,19 @@ fn daemon_killed_mid_upload_leaves_no_new_volume_and_reports_a_partial_one() {
     let s = Setup::new(&live);
     let scratch = live.scratch("faults-upload");
     let file = random_file(scratch.path(), FILE_MIB);
+    for method in METHODS {
+        eprintln!("method: {method}");
+        killed_mid_upload(&s, &file, method);
+    }
+}
 
+fn killed_mid_upload(s: &Setup, file: &Path, method: TransferMethod) {
     // A volume the call creates: removed once the daemon is back.
-    let (options, killed) = s.killing_options();
+    let (options, killed) = s.killing_options(method);
     let spec = VolumeSpec::new("new.raw", Size::ZERO);
     let e = s
         .pool
-        .create_volume_from_file(&spec, &file, &options)
+        .create_volume_from_file(&spec, file, &options)
         .unwrap_err();
     assert!(killed.load(Ordering::SeqCst), "the daemon was killed");
     eprintln!("fault: {e}");
@@ -146,8 +158,8 @@ fn daemon_killed_mid_upload_leaves_no_new_volume_and_reports_a_partial_one() {
         .pool
         .create_volume(&VolumeSpec::new("old.raw", Size::mib(FILE_MIB)))
         .unwrap();
-    let (options, _) = s.killing_options();
-    let e = vol.upload_file(&file, &options).unwrap_err();
+    let (options, _) = s.killing_options(method);
+    let e = vol.upload_file(file, &options).unwrap_err();
     eprintln!("fault: {e}");
     assert_eq!(e.kind(), ErrorKind::Connect, "{e}");
     assert!(e.to_string().contains("may be partly written"), "{e}");
@@ -156,8 +168,10 @@ fn daemon_killed_mid_upload_leaves_no_new_volume_and_reports_a_partial_one() {
     assert_eq!(vol.info().unwrap().capacity, Size::mib(FILE_MIB));
 
     // The pool works as before: the same upload now succeeds.
-    vol.upload_file(&file, &TransferOptions::default()).unwrap();
-    assert!(same_bytes(&file, &s.target.join("old.raw")));
+    let plain = TransferOptions::default().method(method);
+    vol.upload_file(file, &plain).unwrap();
+    assert!(same_bytes(file, &s.target.join("old.raw")));
+    vol.delete(DeleteMode::Normal).unwrap();
 }
 
 #[test]
@@ -176,37 +190,46 @@ fn daemon_killed_mid_download_leaves_the_destination_untouched() {
             &TransferOptions::default(),
         )
         .unwrap();
-    let out = scratch.path().join("out");
-    std::fs::create_dir(&out).unwrap();
+    for method in METHODS {
+        eprintln!("method: {method}");
+        let out = scratch.path().join(format!("out-{method}"));
+        std::fs::create_dir(&out).unwrap();
+        killed_mid_download(&s, &vol, &out, method);
+        assert!(same_bytes(&file, &out.join("copy.raw")));
+    }
+}
 
+/// A download into `out` interrupted twice, then done once the daemon is back. A
+/// direct download reads the file without the daemon, but libvirt's hold on the
+/// volume ends with it, so it fails the same way.
+fn killed_mid_download(s: &Setup, vol: &Volume, out: &Path, method: TransferMethod) {
     // A new destination: not created.
     let dest = out.join("copy.raw");
-    let (options, killed) = s.killing_options();
+    let (options, killed) = s.killing_options(method);
     let e = vol.download_file(&dest, &options).unwrap_err();
     assert!(killed.load(Ordering::SeqCst));
     eprintln!("fault: {e}");
     assert_eq!(e.kind(), ErrorKind::Connect, "{e}");
-    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0, "no file left");
+    assert_eq!(std::fs::read_dir(out).unwrap().count(), 0, "no file left");
 
     // An existing destination: keeps its old content.
     s.restart();
     std::fs::write(&dest, b"old content").unwrap();
-    let (options, _) = s.killing_options();
+    let (options, _) = s.killing_options(method);
     let e = vol.download_file(&dest, &options).unwrap_err();
     eprintln!("fault: {e}");
     assert_eq!(e.kind(), ErrorKind::Connect, "{e}");
     assert_eq!(std::fs::read(&dest).unwrap(), b"old content");
     assert_eq!(
-        std::fs::read_dir(&out).unwrap().count(),
+        std::fs::read_dir(out).unwrap().count(),
         1,
         "no temp file left"
     );
 
     s.restart();
     assert_eq!(s.virsh_volumes(), ["src.raw"]);
-    vol.download_file(&dest, &TransferOptions::default())
+    vol.download_file(&dest, &TransferOptions::default().method(method))
         .unwrap();
-    assert!(same_bytes(&file, &dest));
 }
 
 /// Held by the tests that use loop devices: a device the detach test lets go can be
@@ -338,19 +361,24 @@ fn disk_full_during_upload_removes_the_new_volume() {
     let file = random_file(scratch.path(), 64);
     let free_before = pool.info().unwrap().available;
 
-    let e = pool
-        .create_volume_from_file(
-            &VolumeSpec::new("big.raw", Size::ZERO),
-            &file,
-            &TransferOptions::default(),
-        )
-        .unwrap_err();
-    eprintln!("fault: {e}");
-    assert_eq!(e.kind(), ErrorKind::Libvirt, "{e}");
-    assert!(e.to_string().contains("was removed again"), "{e}");
-    pool.refresh().unwrap();
-    assert!(!pool.volume_names().unwrap().contains(&"big.raw".to_owned()));
-    assert_eq!(pool.info().unwrap().available, free_before, "space is back");
+    for method in METHODS {
+        let options = TransferOptions::default().method(method);
+        let e = pool
+            .create_volume_from_file(&VolumeSpec::new("big.raw", Size::ZERO), &file, &options)
+            .unwrap_err();
+        eprintln!("fault ({method}): {e}");
+        // The daemon's failed write is libvirt's error; this process's own is an I/O one.
+        let kind = match method {
+            TransferMethod::Direct => ErrorKind::Io,
+            _ => ErrorKind::Libvirt,
+        };
+        assert_eq!(e.kind(), kind, "{e}");
+        assert!(e.to_string().contains("No space left on device"), "{e}");
+        assert!(e.to_string().contains("was removed again"), "{e}");
+        pool.refresh().unwrap();
+        assert!(!pool.volume_names().unwrap().contains(&"big.raw".to_owned()));
+        assert_eq!(pool.info().unwrap().available, free_before, "space is back");
+    }
 
     // A file that fits still goes in.
     let small = scratch.path().join("small.bin");

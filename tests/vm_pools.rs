@@ -1,7 +1,8 @@
 //! The tutorial's pools that need a real kernel (device-mapper, the kernel iSCSI
 //! initiator, NFS, multipath), live in the test VM over `qemu+tcp://`: logical
 //! `kvmvg`, iscsi `storage01` (and with CHAP), netfs `kvmnfs`, scsi and mpath on the
-//! iSCSI session, a disk pool, and the faults that make sense there. Each result is
+//! iSCSI session, a disk pool, and the faults that make sense there (a full volume
+//! group, a dropped iSCSI session, the NFS server stopped under a download). Each result is
 //! checked from inside the guest (`lvs`, `iscsiadm`, `mount`, `multipath`) or with
 //! virsh over the same URI.
 //!
@@ -542,6 +543,132 @@ fn vm_netfs_pool_kvmnfs_from_the_tutorial() {
         raw.delete(DeleteMode::Normal).unwrap();
         pool.destroy().unwrap();
         assert!(!vm.sh("cat /proc/mounts").contains(&format!(" {target} ")));
+        pool.undefine().unwrap();
+    }
+}
+
+/// Stops the guest's NFS server; starts it again when dropped, whatever the test did.
+struct NfsServerStopped<'v> {
+    vm: &'v Vm,
+}
+
+impl<'v> NfsServerStopped<'v> {
+    fn new(vm: &'v Vm) -> Self {
+        vm.sh("rpc.nfsd 0");
+        NfsServerStopped { vm }
+    }
+}
+
+impl Drop for NfsServerStopped<'_> {
+    fn drop(&mut self) {
+        let host = env("KVMPOOL_VM_NFS_HOST");
+        self.vm.sh(&format!("rpc.nfsd -H {host} 4"));
+    }
+}
+
+/// Download `vol` into `out` until it works (an NFS server that comes back holds
+/// state for its grace period first), for up to a minute.
+fn download_when_back(vol: &Volume, out: &Path, length: u64) {
+    let t = std::time::Instant::now();
+    loop {
+        match vol.download_file(out, &TransferOptions::default().length(length)) {
+            Ok(_) => return,
+            Err(e) if t.elapsed() < std::time::Duration::from_secs(60) => {
+                eprintln!("not back yet: {e}");
+                std::thread::sleep(std::time::Duration::from_secs(2));
+            }
+            Err(e) => panic!("the NFS server is back, the volume is not: {e}"),
+        }
+    }
+}
+
+/// The NFS server stopped under a mounted netfs pool. With the tutorial's mount (NFS's
+/// default, `hard`), a transfer waits for the server and completes when it is back:
+/// no error, nothing lost. With `soft` mount options, it fails with an error instead
+/// of waiting, leaves the destination untouched, and works again once the server is
+/// back.
+#[test]
+fn vm_netfs_pool_with_the_nfs_server_stopped() {
+    let Some(vm) = vm("vm_netfs_pool_with_the_nfs_server_stopped") else {
+        return;
+    };
+    let _one = guest();
+    let conn = vm.conn();
+    let host = env("KVMPOOL_VM_NFS_HOST");
+    let export = env("KVMPOOL_VM_NFS_EXPORT");
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data.img");
+    random_file(&data, 3 << 20);
+
+    for soft in [false, true] {
+        let name = if soft { "kvmnfssoft" } else { "kvmnfshard" };
+        let mut spec = NetfsPool::new(name, host.as_str(), export.as_str(), format!("/mnt/{name}"))
+            .format(NetfsFormat::Nfs);
+        if soft {
+            for option in ["soft", "timeo=10", "retrans=1"] {
+                spec = spec.mount_option(option);
+            }
+        }
+        let pool = conn.define_pool(&spec.into()).unwrap();
+        let _gone = Gone {
+            pool: pool.clone(),
+            volumes: true,
+            delete: false,
+        };
+        pool.build(BuildMode::Normal).unwrap();
+        pool.start().unwrap();
+        let vol = pool
+            .create_volume(&VolumeSpec::new(format!("{name}.img"), Size::mib(8)))
+            .unwrap();
+        vol.upload_file(&data, &TransferOptions::default()).unwrap();
+        // the guest's page cache would answer reads without the server
+        vm.sh("sync; echo 3 > /proc/sys/vm/drop_caches");
+
+        let out = tmp.path().join(format!("{name}.back"));
+        if soft {
+            std::fs::write(&out, b"keep me").unwrap();
+            let stopped = NfsServerStopped::new(&vm);
+            let t = std::time::Instant::now();
+            let e = vol
+                .download_file(&out, &TransferOptions::default().length(3 << 20))
+                .unwrap_err();
+            assert!(
+                t.elapsed() < std::time::Duration::from_secs(60),
+                "a soft mount answers: {:?}",
+                t.elapsed()
+            );
+            assert!(
+                matches!(e.kind(), ErrorKind::Libvirt | ErrorKind::Io),
+                "{e}"
+            );
+            assert_eq!(std::fs::read(&out).unwrap(), b"keep me", "{e}");
+            eprintln!("soft mount, server stopped: {e} after {:?}", t.elapsed());
+            drop(stopped);
+            download_when_back(&vol, &out, 3 << 20);
+        } else {
+            let stopped = NfsServerStopped::new(&vm);
+            let (done, waited) = std::thread::scope(|s| {
+                let download = s.spawn(|| {
+                    let t = std::time::Instant::now();
+                    let r = vol.download_file(&out, &TransferOptions::default().length(3 << 20));
+                    (r, t.elapsed())
+                });
+                std::thread::sleep(std::time::Duration::from_secs(5));
+                let waiting = !download.is_finished();
+                drop(stopped);
+                let (r, took) = download.join().unwrap();
+                (r.map(|_| waiting), took)
+            });
+            assert!(done.unwrap(), "the download waited for the server");
+            eprintln!("hard mount, server stopped for 5 s: the download took {waited:?}");
+        }
+        assert!(
+            same_bytes(&data, &out),
+            "{name}: the bytes are those uploaded"
+        );
+        pool.refresh().unwrap();
+        vol.delete(DeleteMode::Normal).unwrap();
+        pool.destroy().unwrap();
         pool.undefine().unwrap();
     }
 }

@@ -41,7 +41,7 @@ pub(super) struct Direct {
     pub(super) file: File,
     block: bool,
     /// Aborted on drop, after the copy (see the module's documentation).
-    _lease: VolStream,
+    lease: VolStream,
 }
 
 /// Which way the bytes go.
@@ -90,7 +90,7 @@ impl Volume {
         Ok(Some(Direct {
             file,
             block: info.volume_type == VolumeType::Block,
-            _lease: lease,
+            lease,
         }))
     }
 
@@ -232,11 +232,13 @@ impl Direct {
             .map_err(|e| Error::io("cannot write the volume", e))
     }
 
-    /// Put what was written on the disk.
+    /// Put what was written on the disk, and confirm that libvirt held the volume
+    /// all along.
     pub(super) fn flush(&self) -> Result<()> {
         self.file
             .sync_data()
-            .map_err(|e| Error::io("cannot write the volume", e))
+            .map_err(|e| Error::io("cannot write the volume", e))?;
+        self.lease.confirm_held()
     }
 
     fn finish_upload(&self, plan: &DirectUpload) -> Result<()> {
@@ -295,6 +297,7 @@ impl Direct {
                 ticker.tick(done.total(), total)?;
             }
         }
+        self.lease.confirm_held()?;
         sink.finish(done.total())
     }
 }

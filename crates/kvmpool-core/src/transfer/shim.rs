@@ -70,6 +70,19 @@ impl VolStream {
             .is_some_and(|l| !l.is_alive().unwrap_or(false))
     }
 
+    /// Confirms with a round trip on the stream's own connection that the daemon
+    /// still holds the stream: a direct transfer's lease, checked before it reports
+    /// success (a daemon killed or restarted meanwhile would have dropped it).
+    pub(crate) fn confirm_held(&self) -> Result<()> {
+        match &self.link {
+            Some(link) => link
+                .lib_version()
+                .map(drop)
+                .map_err(|e| libvirt::error(e).link_lost()),
+            None => Ok(()),
+        }
+    }
+
     fn raw(&self) -> &StreamObj {
         self.stream.as_ref().expect("stream used after finish")
     }
