@@ -41,7 +41,7 @@ PROPTEST_CASES ?=
 SUITES := lint unit header-check abi-check python-test c-test c-valgrind c-tsan miri bench-build
 SUBMAKE = $(MAKE) --no-print-directory
 
-.PHONY: help tour test lint unit header header-check abi-check python python-test c-build c-test c-valgrind c-tsan miri \
+.PHONY: help tour test lint doc unit header header-check abi-check python python-test c-build c-test c-valgrind c-tsan miri \
         bench-build bench soak install env-up env-down vm-up vm-down vm-check clean
 
 help: ## List the targets
@@ -77,11 +77,18 @@ test: ## Install what is needed, start the test environment and VM (VM=0: no VM)
 	echo "$$passed passed, $$failed failed"; \
 	[ $$failed -eq 0 ]
 
-lint: ## cargo fmt --check, then clippy with warnings as errors
+lint: ## cargo fmt --check, clippy and cargo doc with warnings as errors
 	@rc=0; \
 	$(CARGO) fmt --all -- --check || rc=1; \
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings || rc=1; \
+	$(MAKE) --no-print-directory doc || rc=1; \
 	exit $$rc
+
+# The C library's crate is also named kvmpool (for libkvmpool.so): its documentation
+# would overwrite the Rust crate's, so it is checked in a run of its own.
+doc: ## cargo doc of the public crates, broken links and missing docs as errors
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --locked -q -p kvmpool-capi
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --locked -q -p kvmpool -p kvmpool-core
 
 # kvmpool-py is left out: it holds no Rust tests, and its test binary would link
 # libpython (pyenv's lies outside the loader's path). It is covered by clippy above

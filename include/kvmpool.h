@@ -524,7 +524,7 @@ typedef struct kvmpool_pool_sources kvmpool_pool_sources;
 
 /**
  * A storage pool definition (what `virsh pool-define-as` takes, or a `<pool>` XML
- * document), one of the 14 pool types. Made by a kvmpool_pool_spec_<type>()
+ * document), one of the 14 pool types. Made by a `kvmpool_pool_spec_<type>()`
  * constructor (which refuses bad input at once) or kvmpool_pool_spec_from_xml(),
  * changed by the setters (which check each value), freed with
  * kvmpool_pool_spec_free(). Defining or creating a pool validates it as a whole.
@@ -985,9 +985,9 @@ kvmpool_status kvmpool_pool_source_initiator(const kvmpool_pool_source *source,
 
 /**
  * A pool spec for this source, called `name`, with target `target` (NULL: the
- * default target of the pool type, as for the kvmpool_pool_spec_<type>()
+ * default target of the pool type, as for the `kvmpool_pool_spec_<type>()`
  * constructors). `target` is not used by the types whose target is fixed (logical:
- * /dev/<vg>; zfs: /dev/zvol/<pool>) or that have none (iscsi-direct, rbd, sheepdog,
+ * `/dev/<vg>`; zfs: `/dev/zvol/<pool>`) or that have none (iscsi-direct, rbd, sheepdog,
  * gluster). As with the constructors, the spec rules (an absolute target, a name
  * libvirt takes) are checked by kvmpool_pool_spec_validate() and at define. Define
  * it with kvmpool_pool_define(). On success writes a new spec to `*spec_out` (free

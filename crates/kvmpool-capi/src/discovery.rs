@@ -225,9 +225,9 @@ pub extern "C" fn kvmpool_pool_source_initiator(
 }
 
 /// A pool spec for this source, called `name`, with target `target` (NULL: the
-/// default target of the pool type, as for the kvmpool_pool_spec_<type>()
+/// default target of the pool type, as for the `kvmpool_pool_spec_<type>()`
 /// constructors). `target` is not used by the types whose target is fixed (logical:
-/// /dev/<vg>; zfs: /dev/zvol/<pool>) or that have none (iscsi-direct, rbd, sheepdog,
+/// `/dev/<vg>`; zfs: `/dev/zvol/<pool>`) or that have none (iscsi-direct, rbd, sheepdog,
 /// gluster). As with the constructors, the spec rules (an absolute target, a name
 /// libvirt takes) are checked by kvmpool_pool_spec_validate() and at define. Define
 /// it with kvmpool_pool_define(). On success writes a new spec to `*spec_out` (free

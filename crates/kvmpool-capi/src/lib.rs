@@ -5,7 +5,7 @@
 //! checks its pointers (NULL gives `KVMPOOL_ERR_NULL`) and strings (non-UTF-8 gives
 //! `KVMPOOL_ERR_UTF8`), calls one core method, and maps the core's
 //! [`kvmpool_core::ErrorKind`] to a [`kvmpool_status`]. Every body runs inside
-//! [`boundary::ffi_boundary`] (or, for functions that cannot fail,
+//! `boundary::ffi_boundary` (or, for functions that cannot fail,
 //! `boundary::ffi_infallible`), both built on the one `catch_unwind` in
 //! `boundary::guard`, so no panic reaches C.
 //!
@@ -15,6 +15,7 @@
 //! few `unsafe` blocks that rely on that contract are all in `boundary.rs`, plus the
 //! calls of the C callbacks: progress in `vol.rs`, pool events in `events.rs`.
 
+#![warn(missing_docs)]
 #![allow(non_camel_case_types)]
 
 mod abi;

@@ -17,7 +17,7 @@ use crate::boundary::{
 use crate::status::kvmpool_status;
 
 /// A storage pool definition (what `virsh pool-define-as` takes, or a `<pool>` XML
-/// document), one of the 14 pool types. Made by a kvmpool_pool_spec_<type>()
+/// document), one of the 14 pool types. Made by a `kvmpool_pool_spec_<type>()`
 /// constructor (which refuses bad input at once) or kvmpool_pool_spec_from_xml(),
 /// changed by the setters (which check each value), freed with
 /// kvmpool_pool_spec_free(). Defining or creating a pool validates it as a whole.

@@ -666,6 +666,30 @@ impl Pool {
     /// With `overwrite`, an existing volume of that name is deleted after every check
     /// that needs no volume passed, and just before the new one is created: a failure
     /// after that leaves neither.
+    ///
+    /// A wrong checksum leaves no volume behind; the right one imports (compiled, not
+    /// run: libvirt's test driver has no volume streams; `tests/import.rs` runs this
+    /// against a daemon):
+    ///
+    /// ```no_run
+    /// use kvmpool_core::{image::ImageFormat, *};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let image = dir.path().join("seed.img");
+    /// std::fs::write(&image, b"#cloud-config\n").unwrap();
+    /// let source = image.to_str().unwrap();
+    /// let pool = Connection::open("qemu:///system")?.pool("default")?;
+    ///
+    /// let wrong = Checksum::parse(&format!("sha256:{}", "0".repeat(64)), "sha256")?;
+    /// let e = pool
+    ///     .import_image(source, &ImportOptions::default().checksum(wrong))
+    ///     .unwrap_err();
+    /// println!("{e}"); // names both sums
+    /// assert!(pool.volume("seed.img").is_err(), "nothing left");
+    ///
+    /// let (vol, report) = pool.import_image(source, &ImportOptions::default())?;
+    /// assert_eq!((vol.name(), report.source_format), ("seed.img", ImageFormat::Raw));
+    /// # Ok::<(), kvmpool_core::Error>(())
+    /// ```
     pub fn import_image(
         &self,
         source: &str,

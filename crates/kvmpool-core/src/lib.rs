@@ -14,7 +14,9 @@
 //!   apply with a canary, drift, shared storage, migration checks.
 //! - [`Error`] and [`ErrorKind`]: one taxonomy for every front end.
 //!
-//! ```no_run
+//! The tutorial's first steps, on libvirt's embedded test driver (no daemon needed):
+//!
+//! ```
 //! use kvmpool_core::*;
 //! let conn = Connection::open("test:///default")?;
 //! let spec: PoolSpec = DirPool::new("guest_images", "/guest_images").into();
@@ -27,6 +29,7 @@
 //! # Ok::<(), kvmpool_core::Error>(())
 //! ```
 
+#![warn(missing_docs)]
 mod checksum;
 mod conn;
 mod discovery;

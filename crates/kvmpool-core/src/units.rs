@@ -85,6 +85,16 @@ impl Size {
     }
 
     /// Parse `"10G"`, `"10 GiB"`, `"1.5T"`, `"100KB"`, `"4096"`, `"4096 bytes"`.
+    ///
+    /// ```
+    /// use kvmpool_core::{ErrorKind, Size};
+    /// assert_eq!(Size::parse("10G")?, Size::gib(10));
+    /// assert_eq!(Size::parse("1.5 KiB")?.as_bytes(), 1536);
+    /// assert_eq!(Size::parse("100KB")?.as_bytes(), 100_000); // SI units, as virsh
+    /// let e = Size::parse("ten gigs").unwrap_err();
+    /// assert_eq!((e.kind(), e.field()), (ErrorKind::InvalidSpec, Some("size")));
+    /// # Ok::<(), kvmpool_core::Error>(())
+    /// ```
     pub fn parse(input: &str) -> Result<Size> {
         let text = input.trim();
         let split = text

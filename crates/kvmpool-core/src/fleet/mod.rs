@@ -212,6 +212,20 @@ impl Fleet {
     /// twice, labels missing, empty or given twice, zero timeouts); a host that cannot
     /// be reached is kept with its error ([`Fleet::hosts`]), and each call tries it
     /// again.
+    ///
+    /// One host that answers and one that does not (nothing listens on port 1):
+    ///
+    /// ```
+    /// use kvmpool_core::*;
+    /// use std::time::Duration;
+    /// let options = FleetOptions::default().connect_timeout(Duration::from_secs(5));
+    /// let fleet = Fleet::open(&["test:///default", "qemu+tcp://127.0.0.1:1/system"], &options)?;
+    /// let hosts = fleet.inventory().hosts;
+    /// assert!(hosts[0].result.is_ok());
+    /// let e = hosts[1].result.as_ref().unwrap_err();
+    /// assert_eq!(e.kind(), ErrorKind::Connect);
+    /// # Ok::<(), kvmpool_core::Error>(())
+    /// ```
     pub fn open<S: AsRef<str>>(uris: &[S], options: &FleetOptions) -> Result<Fleet> {
         libvirt::init();
         if uris.is_empty() {

@@ -5,7 +5,8 @@
 //!
 //! A manifest is TOML (or the same structure as JSON). The keys of a pool are the
 //! fields of its type, by the names every front end uses (the Python constructors'
-//! keywords: [`PoolType::fields`]); the keys of a volume are the [`VolumeField`]s:
+//! keywords: [`PoolType::fields`](crate::PoolType::fields)); the keys of a volume
+//! are the [`VolumeField`](crate::VolumeField)s:
 //!
 //! ```toml
 //! [[pool]]
@@ -122,6 +123,35 @@ pub struct Policy {
 
 impl Manifest {
     /// Read a TOML manifest. Errors are located as `manifest:LINE:COLUMN`.
+    ///
+    /// Plan, apply, and plan again (empty: apply converged), on the test driver:
+    ///
+    /// ```
+    /// use kvmpool_core::*;
+    /// let manifest = Manifest::from_toml(r#"
+    ///     [[pool]]
+    ///     name = "guest_images"
+    ///     type = "dir"
+    ///     target = "/guest_images"
+    ///
+    ///       [[pool.volume]]
+    ///       name = "vm1.qcow2"
+    ///       capacity = "10G"
+    ///       format = "qcow2"
+    /// "#)?;
+    /// let conn = Connection::open("test:///default")?;
+    /// let plan = conn.plan(&manifest)?;
+    /// assert!(!plan.is_empty());
+    /// print!("{plan}");
+    /// conn.apply(&plan)?;
+    /// assert!(conn.plan(&manifest)?.is_empty());
+    ///
+    /// let e = Manifest::from_toml("[[pool]]\nname = 'p'\ntype = 'dir'\ntarget = '/p'\nvg = 'x'\n")
+    ///     .unwrap_err();
+    /// assert_eq!(e.kind(), ErrorKind::InvalidSpec);
+    /// assert!(e.to_string().contains("manifest:5:1"), "{e}");
+    /// # Ok::<(), kvmpool_core::Error>(())
+    /// ```
     pub fn from_toml(text: &str) -> crate::Result<Manifest> {
         Manifest::from_toml_named("manifest", text)
     }

@@ -9,7 +9,14 @@ macro_rules! string_enum {
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $( $(#[$vmeta])* $variant ),+ }
+        pub enum $name {
+            $(
+                $(#[$vmeta])*
+                #[doc = ""]
+                #[doc = concat!("Spelled `", $text, "`.")]
+                $variant
+            ),+
+        }
 
         impl $name {
             /// Every value, in libvirt's order.

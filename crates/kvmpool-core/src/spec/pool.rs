@@ -177,6 +177,19 @@ impl PoolSpec {
     /// Check the spec against libvirt's rules and kvmpool's stricter ones (names,
     /// absolute paths, iSCSI names, ports, modes), naming the field at fault.
     /// `define_pool` and friends call this before anything reaches libvirt.
+    ///
+    /// ```
+    /// use kvmpool_core::*;
+    /// let spec: PoolSpec = DirPool::new("guest_images", "guest_images").into();
+    /// let e = spec.validate().unwrap_err();
+    /// assert_eq!((e.kind(), e.field()), (ErrorKind::InvalidSpec, Some("target")));
+    /// println!("{e}"); // names the field and the reason
+    ///
+    /// let spec: PoolSpec = LogicalPool::new("kvmvg", "kvmvg").device("/dev/sdb1").into();
+    /// spec.validate()?;
+    /// assert!(spec.to_xml().contains("<name>kvmvg</name>"));
+    /// # Ok::<(), kvmpool_core::Error>(())
+    /// ```
     pub fn validate(&self) -> Result<()> {
         super::fields::validate(&self.to_parts())
     }
