@@ -3,7 +3,9 @@
  * kvmpool's: UTF-8, no duplicate keys). Header-only; include after kvmpool_test.h.
  *
  *   jparser j = {text, text + len, NULL}; jv *doc = jparse(&j);  (NULL: j.err says why)
+ *   jparse_text(text, len, &err): the whole text as one document
  *   jget(obj, "key"), jstr(obj, "key"), jnum(obj, "key", dflt), jread_file(path, &err)
+ *   jfind_named(array, name): the element whose "name" is name
  */
 #ifndef KVMPOOL_JSON_H
 #define KVMPOOL_JSON_H
@@ -289,6 +291,36 @@ static inline long long jnum(const jv *obj, const char *key, long long dflt)
     return v != NULL && v->t == J_NUM ? strtoll(v->s, NULL, 10) : dflt;
 }
 
+/* The whole of `text` as one JSON document (nothing but white space after it), or NULL
+ * with *err saying why. */
+static inline jv *jparse_text(const char *text, size_t len, const char **err)
+{
+    jparser j = {text, text + len, NULL};
+    jv *doc = jparse(&j);
+    if (doc != NULL) {
+        jws(&j);
+        if (j.p == j.end)
+            return doc;
+        jfree(doc);
+        j.err = "text after the document";
+    }
+    *err = j.err ? j.err : "not JSON";
+    return NULL;
+}
+
+/* The element of array `arr` whose "name" is `name`, or NULL. */
+static inline const jv *jfind_named(const jv *arr, const char *name)
+{
+    if (arr == NULL || arr->t != J_ARR)
+        return NULL;
+    for (size_t i = 0; i < arr->n; i++) {
+        const char *n = jstr(arr->items[i], "name");
+        if (n != NULL && strcmp(n, name) == 0)
+            return arr->items[i];
+    }
+    return NULL;
+}
+
 /* The JSON document in the file at `path`, or NULL with *err set. */
 static inline jv *jread_file(const char *path, const char **err)
 {
@@ -316,11 +348,8 @@ static inline jv *jread_file(const char *path, const char **err)
         len += n;
     }
     fclose(f);
-    jparser j = {text, text + len, NULL};
-    jv *doc = jparse(&j);
+    jv *doc = jparse_text(text, len, err);
     free(text);
-    if (doc == NULL)
-        *err = j.err ? j.err : "not JSON";
     return doc;
 }
 

@@ -19,6 +19,7 @@
  * live part prints SKIPPED with what is missing otherwise.
  */
 #include "kvmpool_test.h"
+#include "kvmpool_json.h"
 
 #include <ctype.h>
 #include <signal.h>
@@ -84,260 +85,38 @@ static void check_message_has(const char *file, int line, const char *part)
 }
 #define CHECK_MESSAGE_HAS(part) check_message_has(__FILE__, __LINE__, part)
 
-/* ---- a small JSON reader: the inventory is checked as a parsed structure ---------- */
+/* ---- the inventory is checked as a parsed structure (kvmpool_json.h) -------------- */
 
-typedef enum { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ } jtype;
-
-typedef struct jval {
-    jtype type;
-    int boolean;
-    unsigned long long num; /* J_NUM: the inventory holds unsigned integers only */
-    int num_is_uint;
-    char *str;
-    size_t n;            /* J_ARR, J_OBJ: members */
-    char **keys;         /* J_OBJ */
-    struct jval **items; /* J_ARR, J_OBJ */
-} jval;
-
-static void jfree(jval *v)
+/* The whole string as one JSON document, or NULL. */
+static jv *parse_json(const char *text)
 {
-    if (v == NULL)
-        return;
-    for (size_t i = 0; i < v->n; i++) {
-        if (v->keys)
-            free(v->keys[i]);
-        jfree(v->items[i]);
-    }
-    free(v->keys);
-    free(v->items);
-    free(v->str);
-    free(v);
+    const char *err = NULL;
+    return jparse_text(text, strlen(text), &err);
 }
 
-static void jskip(const char **p)
+static int jis_uint(const jv *v, unsigned long long want)
 {
-    while (**p == ' ' || **p == '\t' || **p == '\n' || **p == '\r')
-        (*p)++;
+    if (v == NULL || v->t != J_NUM || v->s[0] == '-' || strpbrk(v->s, ".eE+") != NULL)
+        return 0;
+    errno = 0;
+    unsigned long long n = strtoull(v->s, NULL, 10);
+    return errno == 0 && n == want;
 }
 
-static void jput_utf8(char *out, size_t *len, unsigned cp)
+static int jis_bool(const jv *v, int want)
 {
-    if (cp < 0x80) {
-        out[(*len)++] = (char)cp;
-    } else if (cp < 0x800) {
-        out[(*len)++] = (char)(0xC0 | (cp >> 6));
-        out[(*len)++] = (char)(0x80 | (cp & 0x3F));
-    } else {
-        out[(*len)++] = (char)(0xE0 | (cp >> 12));
-        out[(*len)++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[(*len)++] = (char)(0x80 | (cp & 0x3F));
-    }
+    return v != NULL && v->t == J_BOOL && v->b == want;
 }
 
-/* A JSON string at *p (which points at the opening quote); NULL when malformed. */
-static char *jstring(const char **p)
+static int jis_null(const jv *v)
 {
-    if (**p != '"')
-        return NULL;
-    (*p)++;
-    const char *start = *p;
-    size_t cap = 1;
-    while (**p != '\0' && **p != '"') {
-        if (**p == '\\' && (*p)[1] != '\0')
-            (*p)++;
-        (*p)++;
-        cap += 3;
-    }
-    if (**p != '"')
-        return NULL;
-    char *out = malloc(cap);
-    size_t len = 0;
-    for (const char *s = start; s < *p; s++) {
-        if (*s != '\\') {
-            out[len++] = *s;
-            continue;
-        }
-        s++;
-        switch (*s) {
-        case 'n': out[len++] = '\n'; break;
-        case 't': out[len++] = '\t'; break;
-        case 'r': out[len++] = '\r'; break;
-        case 'b': out[len++] = '\b'; break;
-        case 'f': out[len++] = '\f'; break;
-        case 'u': {
-            unsigned cp = 0;
-            for (int i = 1; i <= 4; i++) {
-                if (!isxdigit((unsigned char)s[i])) {
-                    free(out);
-                    return NULL;
-                }
-                cp = cp * 16 + (unsigned)(isdigit((unsigned char)s[i])
-                                              ? s[i] - '0'
-                                              : tolower((unsigned char)s[i]) - 'a' + 10);
-            }
-            jput_utf8(out, &len, cp);
-            s += 4;
-            break;
-        }
-        default: out[len++] = *s; break; /* \" \\ \/ */
-        }
-    }
-    out[len] = '\0';
-    (*p)++;
-    return out;
-}
-
-static jval *jparse_value(const char **p, int depth);
-
-static jval *jparse_members(const char **p, int depth, int object)
-{
-    jval *v = calloc(1, sizeof *v);
-    v->type = object ? J_OBJ : J_ARR;
-    char close = object ? '}' : ']';
-    (*p)++;
-    jskip(p);
-    if (**p == close) {
-        (*p)++;
-        return v;
-    }
-    for (;;) {
-        char *key = NULL;
-        if (object) {
-            jskip(p);
-            key = jstring(p);
-            jskip(p);
-            if (key == NULL || **p != ':') {
-                free(key);
-                jfree(v);
-                return NULL;
-            }
-            (*p)++;
-        }
-        jval *item = jparse_value(p, depth + 1);
-        if (item == NULL) {
-            free(key);
-            jfree(v);
-            return NULL;
-        }
-        v->items = realloc(v->items, (v->n + 1) * sizeof *v->items);
-        if (object)
-            v->keys = realloc(v->keys, (v->n + 1) * sizeof *v->keys);
-        v->items[v->n] = item;
-        if (object)
-            v->keys[v->n] = key;
-        v->n++;
-        jskip(p);
-        if (**p == ',') {
-            (*p)++;
-            continue;
-        }
-        if (**p == close) {
-            (*p)++;
-            return v;
-        }
-        jfree(v);
-        return NULL;
-    }
-}
-
-static jval *jparse_value(const char **p, int depth)
-{
-    if (depth > 64)
-        return NULL;
-    jskip(p);
-    if (**p == '{' || **p == '[')
-        return jparse_members(p, depth, **p == '{');
-    jval *v = calloc(1, sizeof *v);
-    if (**p == '"') {
-        v->type = J_STR;
-        if ((v->str = jstring(p)) != NULL)
-            return v;
-    } else if (strncmp(*p, "null", 4) == 0) {
-        v->type = J_NULL;
-        *p += 4;
-        return v;
-    } else if (strncmp(*p, "true", 4) == 0 || strncmp(*p, "false", 5) == 0) {
-        v->type = J_BOOL;
-        v->boolean = **p == 't';
-        *p += v->boolean ? 4 : 5;
-        return v;
-    } else if (**p == '-' || isdigit((unsigned char)**p)) {
-        const char *start = *p;
-        while (**p == '-' || **p == '+' || **p == '.' || **p == 'e' || **p == 'E' ||
-               isdigit((unsigned char)**p))
-            (*p)++;
-        v->type = J_NUM;
-        v->num_is_uint = *start != '-' && strcspn(start, ".eE") >= (size_t)(*p - start);
-        v->num = v->num_is_uint ? strtoull(start, NULL, 10) : 0;
-        return v;
-    }
-    jfree(v);
-    return NULL;
-}
-
-/* The whole text as one JSON value, or NULL when it is not JSON. */
-static jval *jparse(const char *text)
-{
-    const char *p = text;
-    jval *v = jparse_value(&p, 0);
-    jskip(&p);
-    if (v != NULL && *p != '\0') {
-        jfree(v);
-        return NULL;
-    }
-    return v;
-}
-
-/* Member `key` of an object, or NULL. */
-static const jval *jget(const jval *obj, const char *key)
-{
-    if (obj == NULL || obj->type != J_OBJ)
-        return NULL;
-    for (size_t i = 0; i < obj->n; i++)
-        if (strcmp(obj->keys[i], key) == 0)
-            return obj->items[i];
-    return NULL;
-}
-
-/* Member `key` as a string, or NULL when absent or not a string. */
-static const char *jgets(const jval *obj, const char *key)
-{
-    const jval *v = jget(obj, key);
-    return v != NULL && v->type == J_STR ? v->str : NULL;
-}
-
-/* The element of array `arr` whose "name" is `name`, or NULL. */
-static const jval *jfind_named(const jval *arr, const char *name)
-{
-    if (arr == NULL || arr->type != J_ARR)
-        return NULL;
-    for (size_t i = 0; i < arr->n; i++) {
-        const char *n = jgets(arr->items[i], "name");
-        if (n != NULL && strcmp(n, name) == 0)
-            return arr->items[i];
-    }
-    return NULL;
-}
-
-static int jis_uint(const jval *v, unsigned long long want)
-{
-    return v != NULL && v->type == J_NUM && v->num_is_uint && v->num == want;
-}
-
-static int jis_bool(const jval *v, int want)
-{
-    return v != NULL && v->type == J_BOOL && v->boolean == want;
-}
-
-static int jis_null(const jval *v)
-{
-    return v != NULL && v->type == J_NULL;
+    return v != NULL && v->t == J_NULL;
 }
 
 /* The JSON reader itself, so that a checker bug cannot pass a wrong inventory. */
 static void json_reader_self_test(void)
 {
-    jval *v = jparse("{\"a\": [1, {\"name\": \"x\\\"y\\u00e9\"}], \"b\": null, \"c\": true}");
+    jv *v = parse_json("{\"a\": [1, {\"name\": \"x\\\"y\\u00e9\"}], \"b\": null, \"c\": true}");
     CHECK(v != NULL);
     CHECK(jis_uint(jget(v, "a") ? jget(v, "a")->items[0] : NULL, 1));
     CHECK(jfind_named(jget(v, "a"), "x\"y\xc3\xa9") != NULL);
@@ -345,9 +124,14 @@ static void json_reader_self_test(void)
     CHECK(jis_bool(jget(v, "c"), 1));
     CHECK(jget(v, "d") == NULL);
     jfree(v);
-    CHECK(jparse("{\"a\": 1") == NULL);
-    CHECK(jparse("{\"a\": 1} x") == NULL);
-    CHECK(jparse("[1,]") == NULL);
+    CHECK(parse_json("{\"a\": 1") == NULL);
+    CHECK(parse_json("{\"a\": 1} x") == NULL);
+    CHECK(parse_json("[1,]") == NULL);
+    v = parse_json("{\"max\": 18446744073709551615, \"real\": 1.0, \"big\": 18446744073709551616}");
+    CHECK(jis_uint(jget(v, "max"), 18446744073709551615ULL));
+    CHECK(!jis_uint(jget(v, "real"), 1));
+    CHECK(!jis_uint(jget(v, "big"), 0) && !jis_uint(jget(v, "big"), 18446744073709551615ULL));
+    jfree(v);
 }
 
 /* ---- small helpers ---------------------------------------------------------------- */
@@ -890,39 +674,39 @@ static void check_inventory(struct fixture *f, const kvmpool_inventory_options *
     CHECK_OK(kvmpool_conn_inventory_json_with_options(f->conn, opts, &json));
     if (json == SENTINEL || json == NULL)
         return;
-    jval *root = jparse(json);
-    CHECK(root != NULL && root->type == J_OBJ);
+    jv *root = parse_json(json);
+    CHECK(root != NULL && root->t == J_OBJ);
     if (root == NULL) {
         fprintf(stderr, "  not JSON:\n%s\n", json);
         kvmpool_string_free(json);
         return;
     }
-    const jval *pools = jget(root, "pools");
-    CHECK(pools != NULL && pools->type == J_ARR);
+    const jv *pools = jget(root, "pools");
+    CHECK(pools != NULL && pools->t == J_ARR);
 
-    const jval *run = jfind_named(pools, f->running);
-    const jval *stop = jfind_named(pools, f->stopped);
+    const jv *run = jfind_named(pools, f->running);
+    const jv *stop = jfind_named(pools, f->stopped);
     CHECK(run != NULL);
     CHECK(stop != NULL);
     char *uuid = NULL;
     CHECK_OK(kvmpool_pool_uuid(f->run_pool, &uuid));
-    CHECK_STREQ(jgets(run, "uuid"), uuid);
+    CHECK_STREQ(jstr(run, "uuid"), uuid);
     kvmpool_string_free(uuid);
-    CHECK_STREQ(jgets(run, "type"), "dir");
-    CHECK_STREQ(jgets(run, "state"), "running");
+    CHECK_STREQ(jstr(run, "type"), "dir");
+    CHECK_STREQ(jstr(run, "state"), "running");
     CHECK(jis_bool(jget(run, "persistent"), 1));
     CHECK(jis_bool(jget(run, "autostart"), 0));
-    CHECK_STREQ(jgets(run, "target"), f->running_target);
-    CHECK(jget(run, "capacity") != NULL && jget(run, "capacity")->type == J_NUM);
-    CHECK(jget(run, "allocation") != NULL && jget(run, "allocation")->type == J_NUM);
-    CHECK(jget(run, "available") != NULL && jget(run, "available")->type == J_NUM);
-    CHECK_STREQ(jgets(stop, "state"), "inactive");
-    CHECK_STREQ(jgets(stop, "target"), f->stopped_target);
-    const jval *stop_vols = jget(stop, "volumes");
-    CHECK(stop_vols != NULL && stop_vols->type == J_ARR && stop_vols->n == 0);
+    CHECK_STREQ(jstr(run, "target"), f->running_target);
+    CHECK(jget(run, "capacity") != NULL && jget(run, "capacity")->t == J_NUM);
+    CHECK(jget(run, "allocation") != NULL && jget(run, "allocation")->t == J_NUM);
+    CHECK(jget(run, "available") != NULL && jget(run, "available")->t == J_NUM);
+    CHECK_STREQ(jstr(stop, "state"), "inactive");
+    CHECK_STREQ(jstr(stop, "target"), f->stopped_target);
+    const jv *stop_vols = jget(stop, "volumes");
+    CHECK(stop_vols != NULL && stop_vols->t == J_ARR && stop_vols->n == 0);
 
-    const jval *vols = jget(run, "volumes");
-    CHECK(vols != NULL && vols->type == J_ARR);
+    const jv *vols = jget(run, "volumes");
+    CHECK(vols != NULL && vols->t == J_ARR);
     if (!volumes) {
         CHECK(vols != NULL && vols->n == 0);
     } else {
@@ -937,20 +721,20 @@ static void check_inventory(struct fixture *f, const kvmpool_inventory_options *
             {"disc-b.img", f->raw, 2ull << 20, "raw"},
         };
         for (size_t i = 0; i < 2; i++) {
-            const jval *v = jfind_named(vols, want[i].name);
+            const jv *v = jfind_named(vols, want[i].name);
             CHECK(v != NULL);
             char *key = NULL, *path = NULL;
             CHECK_OK(kvmpool_vol_key(want[i].vol, &key));
             CHECK_OK(kvmpool_vol_path(want[i].vol, &path));
-            CHECK_STREQ(jgets(v, "key"), key);
-            CHECK_STREQ(jgets(v, "path"), path);
+            CHECK_STREQ(jstr(v, "key"), key);
+            CHECK_STREQ(jstr(v, "path"), path);
             kvmpool_string_free(key);
             kvmpool_string_free(path);
-            CHECK_STREQ(jgets(v, "type"), "file");
+            CHECK_STREQ(jstr(v, "type"), "file");
             CHECK(jis_uint(jget(v, "capacity"), want[i].capacity));
-            CHECK(jget(v, "allocation") != NULL && jget(v, "allocation")->type == J_NUM);
+            CHECK(jget(v, "allocation") != NULL && jget(v, "allocation")->t == J_NUM);
             if (formats)
-                CHECK_STREQ(jgets(v, "format"), want[i].format);
+                CHECK_STREQ(jstr(v, "format"), want[i].format);
             else
                 CHECK(jis_null(jget(v, "format")));
         }

@@ -35,10 +35,10 @@ static jv *doc_of(char *json)
 {
     if (json == NULL)
         return NULL;
-    jparser j = {json, json + strlen(json), NULL};
-    jv *doc = jparse(&j);
+    const char *err = NULL;
+    jv *doc = jparse_text(json, strlen(json), &err);
     if (doc == NULL)
-        fprintf(stderr, "bad JSON (%s): %s\n", j.err, json);
+        fprintf(stderr, "bad JSON (%s): %s\n", err, json);
     kvmpool_string_free(json);
     return doc;
 }

@@ -69,6 +69,62 @@ string_enum! {
 
 // --- helpers shared by the conversions ------------------------------------------------
 
+/// The builder methods that pool types share, written once: `uuid` and `validate` on
+/// every type, and the setters named, each with its type's documentation.
+macro_rules! shared_methods {
+    ($ty:ident $(, $(#[$doc:meta])* $setter:ident)* $(,)?) => {
+        impl $ty {
+            /// Set the UUID.
+            pub fn uuid(mut self, uuid: Uuid) -> Self {
+                self.uuid = Some(uuid);
+                self
+            }
+
+            /// See [`PoolSpec::validate`](super::PoolSpec::validate).
+            pub fn validate(&self) -> Result<()> {
+                super::fields::validate(&self.to_parts())
+            }
+
+            $(shared_methods!(@setter $(#[$doc])* $setter);)*
+        }
+    };
+    (@setter $(#[$doc:meta])* target) => {
+        $(#[$doc])*
+        pub fn target(mut self, target: impl Into<Target>) -> Self {
+            self.target = target.into();
+            self
+        }
+    };
+    (@setter $(#[$doc:meta])* permissions) => {
+        $(#[$doc])*
+        pub fn permissions(mut self, permissions: Permissions) -> Self {
+            self.target.permissions = Some(permissions);
+            self
+        }
+    };
+    (@setter $(#[$doc:meta])* auth) => {
+        $(#[$doc])*
+        pub fn auth(mut self, auth: Auth) -> Self {
+            self.auth = Some(auth);
+            self
+        }
+    };
+    (@setter $(#[$doc:meta])* mount_option) => {
+        $(#[$doc])*
+        pub fn mount_option(mut self, option: impl Into<String>) -> Self {
+            self.mount_options.push(option.into());
+            self
+        }
+    };
+    (@setter $(#[$doc:meta])* device) => {
+        $(#[$doc])*
+        pub fn device(mut self, device: impl Into<SourceDevice>) -> Self {
+            self.devices.push(device.into());
+            self
+        }
+    };
+}
+
 fn check_parsed_name(p: &PoolParts) -> Result<()> {
     if p.name.contains('/') {
         return Err(Error::invalid(
@@ -168,27 +224,10 @@ impl DirPool {
         }
     }
 
-    /// Set the UUID.
-    pub fn uuid(mut self, uuid: Uuid) -> Self {
-        self.uuid = Some(uuid);
-        self
-    }
-
-    /// Set the target's permissions.
-    pub fn permissions(mut self, permissions: Permissions) -> Self {
-        self.target.permissions = Some(permissions);
-        self
-    }
-
     /// Turn copy-on-write on or off for new files.
     pub fn cow(mut self, on: bool) -> Self {
         self.cow = Some(on);
         self
-    }
-
-    /// See [`PoolSpec::validate`](super::PoolSpec::validate).
-    pub fn validate(&self) -> Result<()> {
-        super::fields::validate(&self.to_parts())
     }
 
     pub(crate) fn to_parts(&self) -> PoolParts {
@@ -208,6 +247,12 @@ impl DirPool {
             extra: p.extra,
         })
     }
+}
+
+shared_methods! {
+    DirPool,
+    /// Set the target's permissions.
+    permissions,
 }
 
 // --- fs ---------------------------------------------------------------------------------
@@ -257,29 +302,6 @@ impl FsPool {
         self
     }
 
-    /// Set the UUID.
-    pub fn uuid(mut self, uuid: Uuid) -> Self {
-        self.uuid = Some(uuid);
-        self
-    }
-
-    /// Set the target's permissions.
-    pub fn permissions(mut self, permissions: Permissions) -> Self {
-        self.target.permissions = Some(permissions);
-        self
-    }
-
-    /// Add a mount option.
-    pub fn mount_option(mut self, option: impl Into<String>) -> Self {
-        self.mount_options.push(option.into());
-        self
-    }
-
-    /// See [`PoolSpec::validate`](super::PoolSpec::validate).
-    pub fn validate(&self) -> Result<()> {
-        super::fields::validate(&self.to_parts())
-    }
-
     pub(crate) fn to_parts(&self) -> PoolParts {
         let mut p = parts(PoolType::Fs, &self.name, self.uuid, &self.extra);
         p.devices = vec![self.device.clone()];
@@ -303,6 +325,14 @@ impl FsPool {
             extra: p.extra,
         })
     }
+}
+
+shared_methods! {
+    FsPool,
+    /// Set the target's permissions.
+    permissions,
+    /// Add a mount option.
+    mount_option,
 }
 
 // --- netfs ------------------------------------------------------------------------------
@@ -362,29 +392,6 @@ impl NetfsPool {
         self
     }
 
-    /// Set the UUID.
-    pub fn uuid(mut self, uuid: Uuid) -> Self {
-        self.uuid = Some(uuid);
-        self
-    }
-
-    /// Set the target's permissions.
-    pub fn permissions(mut self, permissions: Permissions) -> Self {
-        self.target.permissions = Some(permissions);
-        self
-    }
-
-    /// Add a mount option.
-    pub fn mount_option(mut self, option: impl Into<String>) -> Self {
-        self.mount_options.push(option.into());
-        self
-    }
-
-    /// See [`PoolSpec::validate`](super::PoolSpec::validate).
-    pub fn validate(&self) -> Result<()> {
-        super::fields::validate(&self.to_parts())
-    }
-
     pub(crate) fn to_parts(&self) -> PoolParts {
         let mut p = parts(PoolType::Netfs, &self.name, self.uuid, &self.extra);
         p.hosts = vec![self.host.clone()];
@@ -417,6 +424,14 @@ impl NetfsPool {
             extra: p.extra,
         })
     }
+}
+
+shared_methods! {
+    NetfsPool,
+    /// Set the target's permissions.
+    permissions,
+    /// Add a mount option.
+    mount_option,
 }
 
 // --- logical ----------------------------------------------------------------------------
@@ -453,26 +468,9 @@ impl LogicalPool {
         }
     }
 
-    /// Add a physical volume for `pool-build`.
-    pub fn device(mut self, device: impl Into<SourceDevice>) -> Self {
-        self.devices.push(device.into());
-        self
-    }
-
-    /// Set the UUID.
-    pub fn uuid(mut self, uuid: Uuid) -> Self {
-        self.uuid = Some(uuid);
-        self
-    }
-
     /// The target path libvirt uses: `/dev/<vg>`.
     pub fn target_path(&self) -> String {
         format!("/dev/{}", self.vg_name)
-    }
-
-    /// See [`PoolSpec::validate`](super::PoolSpec::validate).
-    pub fn validate(&self) -> Result<()> {
-        super::fields::validate(&self.to_parts())
     }
 
     pub(crate) fn to_parts(&self) -> PoolParts {
@@ -499,6 +497,12 @@ impl LogicalPool {
             extra: p.extra,
         })
     }
+}
+
+shared_methods! {
+    LogicalPool,
+    /// Add a physical volume for `pool-build`.
+    device,
 }
 
 // --- disk -------------------------------------------------------------------------------
@@ -538,23 +542,6 @@ impl DiskPool {
         self
     }
 
-    /// Set the target.
-    pub fn target(mut self, target: impl Into<Target>) -> Self {
-        self.target = target.into();
-        self
-    }
-
-    /// Set the UUID.
-    pub fn uuid(mut self, uuid: Uuid) -> Self {
-        self.uuid = Some(uuid);
-        self
-    }
-
-    /// See [`PoolSpec::validate`](super::PoolSpec::validate).
-    pub fn validate(&self) -> Result<()> {
-        super::fields::validate(&self.to_parts())
-    }
-
     pub(crate) fn to_parts(&self) -> PoolParts {
         let mut p = parts(PoolType::Disk, &self.name, self.uuid, &self.extra);
         p.devices = vec![self.device.clone()];
@@ -574,6 +561,12 @@ impl DiskPool {
             extra: p.extra,
         })
     }
+}
+
+shared_methods! {
+    DiskPool,
+    /// Set the target.
+    target,
 }
 
 // --- iscsi ------------------------------------------------------------------------------
@@ -625,29 +618,6 @@ impl IscsiPool {
         self
     }
 
-    /// Use CHAP authentication.
-    pub fn auth(mut self, auth: Auth) -> Self {
-        self.auth = Some(auth);
-        self
-    }
-
-    /// Set the target.
-    pub fn target(mut self, target: impl Into<Target>) -> Self {
-        self.target = target.into();
-        self
-    }
-
-    /// Set the UUID.
-    pub fn uuid(mut self, uuid: Uuid) -> Self {
-        self.uuid = Some(uuid);
-        self
-    }
-
-    /// See [`PoolSpec::validate`](super::PoolSpec::validate).
-    pub fn validate(&self) -> Result<()> {
-        super::fields::validate(&self.to_parts())
-    }
-
     pub(crate) fn to_parts(&self) -> PoolParts {
         let mut p = parts(PoolType::Iscsi, &self.name, self.uuid, &self.extra);
         p.hosts = vec![self.host.clone()];
@@ -675,6 +645,14 @@ impl IscsiPool {
             extra: p.extra,
         })
     }
+}
+
+shared_methods! {
+    IscsiPool,
+    /// Use CHAP authentication.
+    auth,
+    /// Set the target.
+    target,
 }
 
 // --- iscsi-direct -----------------------------------------------------------------------
@@ -717,23 +695,6 @@ impl IscsiDirectPool {
         }
     }
 
-    /// Use CHAP authentication.
-    pub fn auth(mut self, auth: Auth) -> Self {
-        self.auth = Some(auth);
-        self
-    }
-
-    /// Set the UUID.
-    pub fn uuid(mut self, uuid: Uuid) -> Self {
-        self.uuid = Some(uuid);
-        self
-    }
-
-    /// See [`PoolSpec::validate`](super::PoolSpec::validate).
-    pub fn validate(&self) -> Result<()> {
-        super::fields::validate(&self.to_parts())
-    }
-
     pub(crate) fn to_parts(&self) -> PoolParts {
         let mut p = parts(PoolType::IscsiDirect, &self.name, self.uuid, &self.extra);
         p.hosts = vec![self.host.clone()];
@@ -758,6 +719,12 @@ impl IscsiDirectPool {
             extra: p.extra,
         })
     }
+}
+
+shared_methods! {
+    IscsiDirectPool,
+    /// Use CHAP authentication.
+    auth,
 }
 
 // --- scsi -------------------------------------------------------------------------------
@@ -788,23 +755,6 @@ impl ScsiPool {
         }
     }
 
-    /// Set the target.
-    pub fn target(mut self, target: impl Into<Target>) -> Self {
-        self.target = target.into();
-        self
-    }
-
-    /// Set the UUID.
-    pub fn uuid(mut self, uuid: Uuid) -> Self {
-        self.uuid = Some(uuid);
-        self
-    }
-
-    /// See [`PoolSpec::validate`](super::PoolSpec::validate).
-    pub fn validate(&self) -> Result<()> {
-        super::fields::validate(&self.to_parts())
-    }
-
     pub(crate) fn to_parts(&self) -> PoolParts {
         let mut p = parts(PoolType::Scsi, &self.name, self.uuid, &self.extra);
         p.adapter = Some(self.adapter.clone());
@@ -826,6 +776,12 @@ impl ScsiPool {
             extra: p.extra,
         })
     }
+}
+
+shared_methods! {
+    ScsiPool,
+    /// Set the target.
+    target,
 }
 
 // --- mpath ------------------------------------------------------------------------------
@@ -853,23 +809,6 @@ impl MpathPool {
         }
     }
 
-    /// Set the target.
-    pub fn target(mut self, target: impl Into<Target>) -> Self {
-        self.target = target.into();
-        self
-    }
-
-    /// Set the UUID.
-    pub fn uuid(mut self, uuid: Uuid) -> Self {
-        self.uuid = Some(uuid);
-        self
-    }
-
-    /// See [`PoolSpec::validate`](super::PoolSpec::validate).
-    pub fn validate(&self) -> Result<()> {
-        super::fields::validate(&self.to_parts())
-    }
-
     pub(crate) fn to_parts(&self) -> PoolParts {
         let mut p = parts(PoolType::Mpath, &self.name, self.uuid, &self.extra);
         p.target = Some(self.target.clone());
@@ -885,6 +824,12 @@ impl MpathPool {
             extra: p.extra,
         })
     }
+}
+
+shared_methods! {
+    MpathPool,
+    /// Set the target.
+    target,
 }
 
 // --- rbd --------------------------------------------------------------------------------
@@ -934,27 +879,10 @@ impl RbdPool {
         self
     }
 
-    /// Use cephx authentication.
-    pub fn auth(mut self, auth: Auth) -> Self {
-        self.auth = Some(auth);
-        self
-    }
-
     /// Add a librados option.
     pub fn config_option(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.config_options.push((name.into(), value.into()));
         self
-    }
-
-    /// Set the UUID.
-    pub fn uuid(mut self, uuid: Uuid) -> Self {
-        self.uuid = Some(uuid);
-        self
-    }
-
-    /// See [`PoolSpec::validate`](super::PoolSpec::validate).
-    pub fn validate(&self) -> Result<()> {
-        super::fields::validate(&self.to_parts())
     }
 
     pub(crate) fn to_parts(&self) -> PoolParts {
@@ -983,6 +911,12 @@ impl RbdPool {
             extra: p.extra,
         })
     }
+}
+
+shared_methods! {
+    RbdPool,
+    /// Use cephx authentication.
+    auth,
 }
 
 // --- sheepdog ---------------------------------------------------------------------------
@@ -1014,17 +948,6 @@ impl SheepdogPool {
         }
     }
 
-    /// Set the UUID.
-    pub fn uuid(mut self, uuid: Uuid) -> Self {
-        self.uuid = Some(uuid);
-        self
-    }
-
-    /// See [`PoolSpec::validate`](super::PoolSpec::validate).
-    pub fn validate(&self) -> Result<()> {
-        super::fields::validate(&self.to_parts())
-    }
-
     pub(crate) fn to_parts(&self) -> PoolParts {
         let mut p = parts(PoolType::Sheepdog, &self.name, self.uuid, &self.extra);
         p.hosts = vec![self.host.clone()];
@@ -1043,6 +966,8 @@ impl SheepdogPool {
         })
     }
 }
+
+shared_methods!(SheepdogPool);
 
 // --- gluster ----------------------------------------------------------------------------
 
@@ -1081,17 +1006,6 @@ impl GlusterPool {
         self
     }
 
-    /// Set the UUID.
-    pub fn uuid(mut self, uuid: Uuid) -> Self {
-        self.uuid = Some(uuid);
-        self
-    }
-
-    /// See [`PoolSpec::validate`](super::PoolSpec::validate).
-    pub fn validate(&self) -> Result<()> {
-        super::fields::validate(&self.to_parts())
-    }
-
     pub(crate) fn to_parts(&self) -> PoolParts {
         let mut p = parts(PoolType::Gluster, &self.name, self.uuid, &self.extra);
         p.hosts = vec![self.host.clone()];
@@ -1112,6 +1026,8 @@ impl GlusterPool {
         })
     }
 }
+
+shared_methods!(GlusterPool);
 
 // --- zfs --------------------------------------------------------------------------------
 
@@ -1144,26 +1060,9 @@ impl ZfsPool {
         }
     }
 
-    /// Add a device for `pool-build`.
-    pub fn device(mut self, device: impl Into<SourceDevice>) -> Self {
-        self.devices.push(device.into());
-        self
-    }
-
-    /// Set the UUID.
-    pub fn uuid(mut self, uuid: Uuid) -> Self {
-        self.uuid = Some(uuid);
-        self
-    }
-
     /// The target path libvirt uses: `/dev/zvol/<zpool>`.
     pub fn target_path(&self) -> String {
         format!("/dev/zvol/{}", self.zpool)
-    }
-
-    /// See [`PoolSpec::validate`](super::PoolSpec::validate).
-    pub fn validate(&self) -> Result<()> {
-        super::fields::validate(&self.to_parts())
     }
 
     pub(crate) fn to_parts(&self) -> PoolParts {
@@ -1188,6 +1087,12 @@ impl ZfsPool {
             extra: p.extra,
         })
     }
+}
+
+shared_methods! {
+    ZfsPool,
+    /// Add a device for `pool-build`.
+    device,
 }
 
 // --- vstorage ---------------------------------------------------------------------------
@@ -1222,17 +1127,6 @@ impl VstoragePool {
         }
     }
 
-    /// Set the UUID.
-    pub fn uuid(mut self, uuid: Uuid) -> Self {
-        self.uuid = Some(uuid);
-        self
-    }
-
-    /// See [`PoolSpec::validate`](super::PoolSpec::validate).
-    pub fn validate(&self) -> Result<()> {
-        super::fields::validate(&self.to_parts())
-    }
-
     pub(crate) fn to_parts(&self) -> PoolParts {
         let mut p = parts(PoolType::Vstorage, &self.name, self.uuid, &self.extra);
         p.source_name = Some(self.cluster.clone());
@@ -1251,3 +1145,5 @@ impl VstoragePool {
         })
     }
 }
+
+shared_methods!(VstoragePool);
