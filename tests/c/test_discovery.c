@@ -21,7 +21,6 @@
 #include "kvmpool_test.h"
 #include "kvmpool_json.h"
 
-#include <ctype.h>
 #include <signal.h>
 
 static const char BAD[] = "bad\xff\xfe"; /* not UTF-8 */
