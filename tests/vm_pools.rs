@@ -27,6 +27,28 @@ fn env(name: &str) -> String {
     support::env(name)
 }
 
+/// What a test's [`Gone`] removes with the pool.
+#[derive(Clone, Copy)]
+enum Cleanup {
+    /// The pool only.
+    Pool,
+    /// Its volumes first.
+    Volumes,
+    /// Its volumes, then its storage (`pool-delete`).
+    Storage,
+}
+
+/// `spec` defined on `conn`, with the guard that removes it whatever the test does.
+fn define(conn: &Connection, spec: &PoolSpec, cleanup: Cleanup) -> (Pool, Gone) {
+    let pool = conn.define_pool(spec).unwrap();
+    let gone = Gone {
+        pool: pool.clone(),
+        volumes: !matches!(cleanup, Cleanup::Pool),
+        delete: matches!(cleanup, Cleanup::Storage),
+    };
+    (pool, gone)
+}
+
 /// Removes a pool (its volumes first when `volumes`) whatever the test did.
 struct Gone {
     pool: Pool,
@@ -84,12 +106,7 @@ fn vm_logical_pool_kvmvg_from_the_tutorial() {
     let spec: PoolSpec = LogicalPool::new(vg.as_str(), vg.as_str())
         .device(disk.as_str())
         .into();
-    let pool = conn.define_pool(&spec).unwrap();
-    let _gone = Gone {
-        pool: pool.clone(),
-        volumes: true,
-        delete: true,
-    };
+    let (pool, _gone) = define(&conn, &spec, Cleanup::Storage);
     pool.build(BuildMode::Overwrite).unwrap();
     // a second build that must not overwrite refuses the volume group now there
     let e = pool.build(BuildMode::NoOverwrite).unwrap_err();
@@ -233,12 +250,7 @@ fn vm_logical_pool_full_volume_group() {
     let spec: PoolSpec = LogicalPool::new(vg.as_str(), vg.as_str())
         .device(disk.as_str())
         .into();
-    let pool = conn.define_pool(&spec).unwrap();
-    let _gone = Gone {
-        pool: pool.clone(),
-        volumes: true,
-        delete: true,
-    };
+    let (pool, _gone) = define(&conn, &spec, Cleanup::Storage);
     pool.build(BuildMode::Overwrite).unwrap();
     pool.start().unwrap();
     let free = pool.info().unwrap().available;
@@ -277,12 +289,7 @@ fn vm_iscsi_pool_storage01_from_the_tutorial() {
 
     // pool-define-as storage01 iscsi --source-host ... --source-dev IQN --target /dev/disk/by-path
     let spec: PoolSpec = IscsiPool::new("storage01", host.as_str(), iqn.as_str()).into();
-    let pool = conn.define_pool(&spec).unwrap();
-    let _gone = Gone {
-        pool: pool.clone(),
-        volumes: false,
-        delete: false,
-    };
+    let (pool, _gone) = define(&conn, &spec, Cleanup::Pool);
     pool.start().unwrap();
     assert!(vm.sh("iscsiadm -m session").contains(&iqn));
     let vols = pool.volume_details(false).unwrap();
@@ -349,12 +356,7 @@ fn vm_iscsi_pool_with_chap() {
         )
         .unwrap()
     };
-    let pool = conn.define_pool(&chap()).unwrap();
-    let _gone = Gone {
-        pool: pool.clone(),
-        volumes: false,
-        delete: false,
-    };
+    let (pool, _gone) = define(&conn, &chap(), Cleanup::Pool);
     pool.start().unwrap();
     assert!(vm.sh("iscsiadm -m session").contains(&iqn));
     assert_eq!(pool.volume_names().unwrap().len(), 1);
@@ -396,14 +398,11 @@ fn vm_scsi_and_mpath_pools_on_the_iscsi_luns() {
     };
 
     let adapter = iscsi_scsi_host(&vm);
-    let scsi = conn
-        .define_pool(&ScsiPool::new("kvmscsi", Adapter::scsi_host(adapter)).into())
-        .unwrap();
-    let _scsi = Gone {
-        pool: scsi.clone(),
-        volumes: false,
-        delete: false,
-    };
+    let (scsi, _scsi) = define(
+        &conn,
+        &ScsiPool::new("kvmscsi", Adapter::scsi_host(adapter)).into(),
+        Cleanup::Pool,
+    );
     scsi.start().unwrap();
     let names = scsi.volume_names().unwrap();
     assert_eq!(names.len(), 2, "{names:?}");
@@ -411,14 +410,7 @@ fn vm_scsi_and_mpath_pools_on_the_iscsi_luns() {
     scsi.destroy().unwrap();
     scsi.undefine().unwrap();
 
-    let mpath = conn
-        .define_pool(&MpathPool::new("kvmmpath").into())
-        .unwrap();
-    let _mpath = Gone {
-        pool: mpath.clone(),
-        volumes: false,
-        delete: false,
-    };
+    let (mpath, _mpath) = define(&conn, &MpathPool::new("kvmmpath").into(), Cleanup::Pool);
     mpath.start().unwrap();
     let vols = mpath.volume_details(false).unwrap();
     assert_eq!(vols.len(), 2, "{vols:?}");
@@ -504,12 +496,7 @@ fn vm_netfs_pool_kvmnfs_from_the_tutorial() {
         let spec: PoolSpec = NetfsPool::new(name, host.as_str(), export.as_str(), target.as_str())
             .format(format)
             .into();
-        let pool = conn.define_pool(&spec).unwrap();
-        let _gone = Gone {
-            pool: pool.clone(),
-            volumes: true,
-            delete: false,
-        };
+        let (pool, _gone) = define(&conn, &spec, Cleanup::Volumes);
         pool.build(BuildMode::Normal).unwrap();
         pool.start().unwrap();
         let mounts = vm.sh("cat /proc/mounts");
@@ -609,12 +596,7 @@ fn vm_netfs_pool_with_the_nfs_server_stopped() {
                 spec = spec.mount_option(option);
             }
         }
-        let pool = conn.define_pool(&spec.into()).unwrap();
-        let _gone = Gone {
-            pool: pool.clone(),
-            volumes: true,
-            delete: false,
-        };
+        let (pool, _gone) = define(&conn, &spec.into(), Cleanup::Volumes);
         pool.build(BuildMode::Normal).unwrap();
         pool.start().unwrap();
         let vol = pool
@@ -685,12 +667,7 @@ fn vm_disk_pool_creates_and_deletes_partitions() {
     let spec: PoolSpec = DiskPool::new("kvmdisk", disk.as_str())
         .format(DiskFormat::Gpt)
         .into();
-    let pool = conn.define_pool(&spec).unwrap();
-    let _gone = Gone {
-        pool: pool.clone(),
-        volumes: true,
-        delete: false,
-    };
+    let (pool, _gone) = define(&conn, &spec, Cleanup::Volumes);
     pool.build(BuildMode::Overwrite).unwrap();
     pool.start().unwrap();
     let p1 = pool
