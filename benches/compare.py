@@ -50,6 +50,7 @@ class Config:
         self.virsh_loop_count = 5 if quick else 50
         self.xml_repeat = 20 if quick else 1000
         self.daemon_calls = 1000 if quick else 10000
+        self.plan_count = 100 if quick else 1000
         self.local_calls = 10000 if quick else 100000
 
 
@@ -72,6 +73,7 @@ class Bench:
         self.s_inventory = "Inventory: name, path, type, capacity, allocation"
         self.s_formats = "Inventory with formats (one XML per volume)"
         self.s_calls = "Call overhead: info() in a loop"
+        self.s_plan = f"Declarative: a manifest of one dir pool with {cfg.plan_count:,} volumes"
 
     # --- running things --------------------------------------------------------------
 
@@ -308,6 +310,24 @@ class Bench:
             "libvirt-python": py("libvirt-py", "formats"),
         })
 
+    # --- declarative: plan and apply -------------------------------------------------
+
+    def plan(self) -> None:
+        n = self.cfg.plan_count
+        target = self.pools / "plan"
+
+        def rust() -> dict[str, float]:
+            line = self.rust("plan", self.uri, "bench-plan", target, n)[0]
+            if line["volumes"] != n:
+                raise SystemExit(f"ops plan made {line['volumes']} volumes, want {n}")
+            return {f"plan, {n:,} volumes missing": line["plan_ms"],
+                    f"apply, {line['actions']} actions": line["apply_ms"],
+                    f"plan again, {n:,} volumes in sync": line["replan_ms"],
+                    "inventory() of the host": line["inventory_ms"],
+                    "volume_details() of the pool": line["details_ms"]}
+
+        self.measure(self.s_plan, {"kvmpool Rust": rust})
+
     # --- 5: create and delete --------------------------------------------------------
 
     def create_delete(self) -> None:
@@ -431,6 +451,10 @@ class Bench:
           (self.s_inventory, n, kv), (self.s_inventory, n, "virsh"), 0.2)
         t(f"inventory of {n}: no slower than libvirt-python", (self.s_inventory, n, kv),
           (self.s_inventory, n, "libvirt-python"), 1.0)
+        p = self.cfg.plan_count
+        t(f"plan of {p:,} volumes in sync: ≤ 2× one inventory() (issue 13)",
+          (self.s_plan, f"plan again, {p:,} volumes in sync", kv),
+          (self.s_plan, "inventory() of the host", kv), 2.0)
         if hasattr(self, "s_xml"):
             t("XML corpus: typed ≤ 2× quick-xml tokenising", (self.s_xml, self.xml_cases[0], kv),
               (self.s_xml, self.xml_cases[0], "quick-xml tokenising"), 2.0)
@@ -462,7 +486,7 @@ def main() -> None:
     ap.add_argument("--corpus", required=True, type=Path)
     ap.add_argument("--out", required=True, type=Path)
     ap.add_argument("--pylib", type=Path, help="where the release build of kvmpool-py is")
-    ap.add_argument("--only", help="comma-separated sections (transfers,sparse,inventory,"
+    ap.add_argument("--only", help="comma-separated sections (transfers,sparse,plan,inventory,"
                     "create,xml,calls)")
     a = ap.parse_args()
     cfg = Config(os.environ.get("KVMPOOL_BENCH_QUICK", "") not in ("", "0"))
@@ -472,7 +496,9 @@ def main() -> None:
     b.python_module()
     b.virsh_fixed_cost()
     steps: dict[str, Callable[[], None]] = {
-        "transfers": b.transfers, "sparse": b.sparse, "inventory": b.inventory,
+        # plan before inventory: its inventory() of the host should not include the
+        # 10,000 volumes of the inventory pool
+        "transfers": b.transfers, "sparse": b.sparse, "plan": b.plan, "inventory": b.inventory,
         "create": b.create_delete, "xml": lambda: b.xml(a.corpus), "calls": b.calls,
     }
     if not (a.corpus / "pool-in").is_dir():

@@ -10,6 +10,7 @@
 //! ops inventory URI POOL details|formats|inventory
 //! ops create-delete URI POOL COUNT THREADS PREFIX
 //! ops calls URI POOL VOL COUNT
+//! ops plan URI POOL TARGET COUNT
 //! ops xml REPEAT typed|tokenize
 //! ```
 
@@ -19,7 +20,8 @@ use std::error::Error;
 use std::time::Instant;
 
 use kvmpool::{
-    Connection, DeleteMode, InventoryOptions, Pool, Size, TransferOptions, VolumeFormat, VolumeSpec,
+    Connection, DeleteMode, InventoryOptions, Manifest, Pool, Size, TransferOptions, VolumeFormat,
+    VolumeSpec,
 };
 use serde_json::{json, Value};
 
@@ -29,6 +31,7 @@ const USAGE: &str = "usage: ops upload|download URI POOL VOL FILE [--sparse] [--
        ops inventory URI POOL details|formats|inventory
        ops create-delete URI POOL COUNT THREADS PREFIX
        ops calls URI POOL VOL COUNT
+       ops plan URI POOL TARGET COUNT
        ops xml REPEAT typed|tokenize
 (`make bench` runs it through benches/run.sh)";
 
@@ -60,6 +63,7 @@ fn run(args: &[&str]) -> Outcome {
             create_delete(uri, pool, count.parse()?, threads.parse()?, prefix)
         }
         ["calls", uri, pool, vol, count] => calls(uri, pool, vol, count.parse()?),
+        ["plan", uri, pool, target, count] => plan(uri, pool, target, count.parse()?),
         ["xml", repeat, mode] => xml(repeat.parse()?, mode),
         _ => Err(USAGE.into()),
     }
@@ -127,6 +131,50 @@ fn inventory(uri: &str, pool: &str, mode: &str) -> Outcome {
         json!({"op": "inventory", "mode": mode, "volumes": volumes}),
         ms_since(t),
     );
+    Ok(())
+}
+
+/// The declarative path at scale: a manifest of a dir pool `pool` at `target` (absent
+/// before the run) with `count` 1 MiB qcow2 volumes: plan it (everything missing),
+/// apply it, plan again (in sync: empty), and, for scale, one `inventory()` of the host
+/// and the pool's `volume_details()`. The pool is removed again, untimed.
+fn plan(uri: &str, pool: &str, target: &str, count: usize) -> Outcome {
+    let conn = Connection::open(uri)?;
+    let mut toml = format!("[[pool]]\nname = {pool:?}\ntype = \"dir\"\ntarget = {target:?}\n");
+    for i in 0..count {
+        toml += &format!(
+            "[[pool.volume]]\nname = \"plan-{i:05}.qcow2\"\ncapacity = \"1M\"\nformat = \"qcow2\"\n"
+        );
+    }
+    let manifest = Manifest::from_toml(&toml)?;
+    let t = Instant::now();
+    let first = conn.plan(&manifest)?;
+    let plan_ms = ms_since(t);
+    let t = Instant::now();
+    conn.apply(&first)?;
+    let apply_ms = ms_since(t);
+    let t = Instant::now();
+    let again = conn.plan(&manifest)?;
+    let replan_ms = ms_since(t);
+    if !again.is_empty() {
+        return Err(format!("a plan after apply is not empty:\n{again}").into());
+    }
+    let t = Instant::now();
+    conn.inventory(&InventoryOptions::default())?;
+    let inventory_ms = ms_since(t);
+    let t = Instant::now();
+    let details = conn.pool(pool)?.volume_details(false)?.len();
+    let details_ms = ms_since(t);
+    let made = conn.pool(pool)?;
+    for vol in made.volumes()? {
+        vol.delete(DeleteMode::Normal)?;
+    }
+    made.destroy()?;
+    made.undefine()?;
+    let line = json!({"op": "plan", "volumes": details, "actions": first.actions.len(),
+                      "plan_ms": plan_ms, "apply_ms": apply_ms, "replan_ms": replan_ms,
+                      "inventory_ms": inventory_ms, "details_ms": details_ms});
+    emit(line, replan_ms);
     Ok(())
 }
 
