@@ -2,6 +2,7 @@
 volumes, errors, ensure, discovery, inventory."""
 
 import json
+import logging
 import subprocess
 import sys
 import threading
@@ -214,3 +215,38 @@ def test_raised_exceptions_keep_their_details_and_the_class_defaults_stay(test_c
     assert bad.value.field == "name" and bad.value.libvirt_code is None
     # the details were set on the instances only
     assert kvmpool.NotFoundError.libvirt_code is None and kvmpool.InvalidSpecError.field is None
+
+
+def test_logging_gets_changes_at_info_and_libvirt_calls_at_debug(test_conn, caplog):
+    # the levels are cached once kvmpool has logged: read them again after setting
+    caplog.set_level(logging.DEBUG, logger="kvmpool")
+    kvmpool.refresh_log_levels()
+    pool = test_conn.define_pool(kvmpool.PoolSpec.dir("logged", target="/logged"))
+    pool.start()
+    pool.create_volume(kvmpool.VolumeSpec("a.raw", capacity="1M"))
+    pool.info()
+    records = [(r.name, r.levelname, r.getMessage()) for r in caplog.records]
+    info = [m for name, level, m in records if level == "INFO" and name == "kvmpool"]
+    assert info == [
+        "pool logged: defined",
+        "pool logged: started",
+        "volume logged/a.raw: created",
+    ], records
+    debug = [m for name, level, m in records if level == "DEBUG"]
+    assert any(m.startswith("virStoragePoolDefineXML: ok in ") for m in debug), debug
+    assert any(m.startswith("virStoragePoolGetInfo: ok in ") for m in debug), debug
+    assert all(name == "kvmpool" for name, _, _ in records), "no span bookkeeping"
+
+    # a failed call is logged with its kind; at WARNING nothing is
+    with pytest.raises(kvmpool.NotFoundError):
+        pool.volume("missing.raw")
+    assert any(
+        r.getMessage().startswith("virStorageVolLookupByName: NotFound in ")
+        for r in caplog.records
+    ), [r.getMessage() for r in caplog.records]
+    caplog.clear()
+    caplog.set_level(logging.WARNING, logger="kvmpool")
+    kvmpool.refresh_log_levels()
+    pool.destroy()
+    pool.undefine()
+    assert caplog.records == []

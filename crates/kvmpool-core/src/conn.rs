@@ -17,6 +17,7 @@ use crate::options::PoolFilter;
 use crate::owned::Conn;
 use crate::pool::Pool;
 use crate::spec::{PoolSpec, PoolType};
+use crate::trace::{self, change};
 use crate::uri::Redactor;
 use crate::volume::Volume;
 
@@ -148,7 +149,7 @@ impl Connection {
 
     /// The URI libvirt reports for this connection (a call to libvirt).
     pub fn uri(&self) -> Result<String> {
-        self.run(|c, _| c.uri().map_err(libvirt::error))
+        self.run("virConnectGetURI", |c, _| c.uri().map_err(libvirt::error))
     }
 
     /// True when the link to the daemon is up (a local check, no round trip).
@@ -269,11 +270,16 @@ impl Connection {
         Ok((conn, generation))
     }
 
-    /// Run `f` on the current link. When it fails and the link is dead, forget the
+    /// Run `f`, the libvirt call `call` (logged as such), on the current link. When it
+    /// fails and the link is dead, forget the
     /// link (the next call reconnects) and report [`ErrorKind::Connect`].
-    pub(crate) fn run<T>(&self, f: impl FnOnce(&Conn, u64) -> Result<T>) -> Result<T> {
+    pub(crate) fn run<T>(
+        &self,
+        call: &'static str,
+        f: impl FnOnce(&Conn, u64) -> Result<T>,
+    ) -> Result<T> {
         let (conn, generation) = self.current()?;
-        f(&conn, generation).map_err(|e| {
+        trace::libvirt_call(call, || f(&conn, generation)).map_err(|e| {
             if e.kind() != ErrorKind::Connect && conn.is_alive().unwrap_or(false) {
                 return e;
             }
@@ -326,7 +332,7 @@ impl Connection {
     /// `--autostart`, `--type`, ...). Sorted by name.
     pub fn list_pools(&self, filter: &PoolFilter) -> Result<Vec<Pool>> {
         let flags = libvirt::list_flags(filter);
-        let mut pools = self.run(|c, generation| {
+        let mut pools = self.run("virConnectListAllStoragePools", |c, generation| {
             let found = c.list_all_storage_pools(flags).map_err(libvirt::error)?;
             found
                 .into_iter()
@@ -340,7 +346,7 @@ impl Connection {
     /// The pool called `name` (`pool-info name`).
     pub fn pool(&self, name: &str) -> Result<Pool> {
         check_arg("name", name)?;
-        self.run(|c, generation| {
+        self.run("virStoragePoolLookupByName", |c, generation| {
             let p = c
                 .lookup_storage_pool_by_name(name)
                 .map_err(libvirt::error)?;
@@ -350,7 +356,7 @@ impl Connection {
 
     /// The pool with this UUID.
     pub fn pool_by_uuid(&self, uuid: Uuid) -> Result<Pool> {
-        self.run(|c, generation| {
+        self.run("virStoragePoolLookupByUUIDString", |c, generation| {
             let p = c
                 .lookup_storage_pool_by_uuid_string(&uuid.hyphenated().to_string())
                 .map_err(libvirt::error)?;
@@ -361,7 +367,7 @@ impl Connection {
     /// The pool whose target is `path`.
     pub fn pool_by_target_path(&self, path: &str) -> Result<Pool> {
         check_arg("path", path)?;
-        self.run(|c, generation| {
+        self.run("virStoragePoolLookupByTargetPath", |c, generation| {
             let p = c
                 .lookup_storage_pool_by_target_path(path)
                 .map_err(libvirt::error)?;
@@ -430,11 +436,13 @@ impl Connection {
     /// Redefine `name` from XML (used by `Pool::edit`): libvirt updates a pool when
     /// the name and UUID match.
     pub(crate) fn define_pool_xml_checked(&self, xml: &str, name: &str) -> Result<Pool> {
-        let result = self.run(|c, generation| {
+        let result = self.run("virStoragePoolDefineXML", |c, generation| {
             let p = c.define_storage_pool_xml(xml, 0).map_err(libvirt::error)?;
             Pool::from_virt(self, p, generation)
         });
-        result.map_err(|e| self.explain_define_failure(e, name))
+        let pool = result.map_err(|e| self.explain_define_failure(e, name))?;
+        change!("pool {name}: defined");
+        Ok(pool)
     }
 
     /// Create and start a transient pool (`pool-create-as`), optionally building it
@@ -462,13 +470,15 @@ impl Connection {
         build: Option<crate::BuildMode>,
     ) -> Result<Pool> {
         let flags = libvirt::create_with_build_flags(build);
-        let result = self.run(|c, generation| {
+        let result = self.run("virStoragePoolCreateXML", |c, generation| {
             let p = c
                 .create_storage_pool_xml(xml, flags)
                 .map_err(libvirt::error)?;
             Pool::from_virt(self, p, generation)
         });
-        result.map_err(|e| self.explain_define_failure(e, name))
+        let pool = result.map_err(|e| self.explain_define_failure(e, name))?;
+        change!("pool {name}: created (transient) and started");
+        Ok(pool)
     }
 
     /// libvirt reports a name or UUID clash as a generic "operation failed"; tell it
@@ -495,7 +505,7 @@ impl Connection {
     /// The volume with this key (`vol-info --key`).
     pub fn volume_by_key(&self, key: &str) -> Result<Volume> {
         check_arg("key", key)?;
-        self.run(|c, generation| {
+        self.run("virStorageVolLookupByKey", |c, generation| {
             let v = c.lookup_storage_vol_by_key(key).map_err(libvirt::error)?;
             Volume::from_virt(self, v, None, generation)
         })
@@ -504,7 +514,7 @@ impl Connection {
     /// The volume at this path (`vol-info /path`).
     pub fn volume_by_path(&self, path: &str) -> Result<Volume> {
         check_arg("path", path)?;
-        self.run(|c, generation| {
+        self.run("virStorageVolLookupByPath", |c, generation| {
             let v = c.lookup_storage_vol_by_path(path).map_err(libvirt::error)?;
             Volume::from_virt(self, v, None, generation)
         })
@@ -522,9 +532,8 @@ pub(crate) fn connect(
     read_only: bool,
     keepalive: Option<KeepAlive>,
 ) -> Result<Conn> {
-    let opened = Conn::open(uri, read_only);
     // Never show what the URI holds beyond its shown form (a password, a token): libvirt
-    // quotes the URI as given in some of its messages.
+    // quotes the URI as given in some of its messages. (Scrubbed before the log sees it.)
     let redactor = uri.map(Redactor::new);
     let fail = |e: Error| match &redactor {
         Some(r) => e
@@ -532,7 +541,10 @@ pub(crate) fn connect(
             .context(format!("cannot connect to {}", r.shown)),
         None => e.context("cannot connect to the default URI"),
     };
-    let conn = opened.map_err(|e| fail(libvirt::error(e).with_kind(ErrorKind::Connect)))?;
+    let conn = trace::libvirt_call("virConnectOpen", || {
+        Conn::open(uri, read_only)
+            .map_err(|e| fail(libvirt::error(e).with_kind(ErrorKind::Connect)))
+    })?;
     if let Some(k) = keepalive {
         let interval = i32::try_from(k.interval.as_secs().max(1)).unwrap_or(i32::MAX);
         match conn

@@ -236,7 +236,7 @@ impl Connection {
     /// document, unparsed.
     pub fn find_pool_sources_xml(&self, ty: PoolType, query: &SourceQuery) -> Result<String> {
         let spec = source_query_xml(ty, query)?;
-        self.run(|c, _| {
+        self.run("virConnectFindStoragePoolSources", |c, _| {
             c.find_storage_pool_sources(ty.as_str(), spec.as_deref(), 0)
                 .map_err(libvirt::error)
         })
@@ -250,7 +250,7 @@ impl Connection {
 
     /// `pool-capabilities` as virsh prints it: libvirt's document, unparsed.
     pub fn pool_capabilities_xml(&self) -> Result<String> {
-        self.run(|c, _| {
+        self.run("virConnectGetStoragePoolCapabilities", |c, _| {
             // SAFETY: the connection pointer is valid while `c` is borrowed; libvirt
             // returns a heap string (or NULL) that we own and free below.
             let raw = unsafe { virt::sys::virConnectGetStoragePoolCapabilities(c.as_ptr(), 0) };

@@ -11,10 +11,12 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::image::ImageFormat;
 use crate::qemu_img::{self, Convert, TempPath};
 use crate::spec::VolumeFormat;
+use crate::trace::change;
 use crate::transfer::{
     is_block_device, CancelToken, FileSink, ProgressFn, Sink, TempFile, TransferOptions,
     TransferReport,
 };
+use crate::units::Size;
 use crate::volume::Volume;
 
 /// Options of [`Volume::export`].
@@ -242,6 +244,12 @@ impl Volume {
         };
         checksum::verify(&options.checksums, &checksums, "the exported image")?;
         let bytes = file.finish(path)?;
+        change!(
+            "volume {}: exported to {} ({target}, {})",
+            self.display_name(),
+            path.display(),
+            Size::bytes(bytes)
+        );
         Ok(ExportReport {
             format: target,
             converted: convert,

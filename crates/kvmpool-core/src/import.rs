@@ -40,6 +40,7 @@ use crate::pipe::{self, Chunk, Feed};
 use crate::pool::Pool;
 use crate::qemu_img::{self, Convert, TempPath};
 use crate::spec::{check, PoolType, VolumeFormat, VolumeSpec, VolumeType};
+use crate::trace::change;
 use crate::transfer::{
     is_zero, next_data, send_zeros, upload_flags, CancelToken, ProgressFn, Ticker, TransferMethod,
     TransferOptions, TransferReport, VolStream, CHUNK_BYTES,
@@ -276,10 +277,12 @@ impl Origin {
         Ok(Origin::File(source.into()))
     }
 
+    /// For messages and logs: a URL without its password and query (which may hold a
+    /// token).
     fn shown(&self) -> String {
         match self {
             Origin::File(p) => p.display().to_string(),
-            Origin::Url(u) => u.clone(),
+            Origin::Url(u) => http::redacted(u),
         }
     }
 
@@ -713,7 +716,7 @@ impl Pool {
             Origin::Url(url) => Opened::url(url, options)?,
         };
         let local = opened.is_local();
-        match plan(&opened.info, opened.len, options, pool_type, local)? {
+        let imported = match plan(&opened.info, opened.len, options, pool_type, local)? {
             Plan::AsIs(plan) => {
                 let name = match &options.name {
                     Some(n) => n.clone(),
@@ -733,7 +736,16 @@ impl Pool {
                     })
             }
             Plan::Convert(to) => self.import_converted(&origin, opened, to, options),
-        }
+        }?;
+        let (vol, report) = &imported;
+        change!(
+            "volume {}: imported from {} ({}, {})",
+            vol.display_name(),
+            origin.shown(),
+            report.format,
+            report.capacity
+        );
+        Ok(imported)
     }
 
     /// Create the volume and stream the image into it; delete it again on failure.
@@ -944,7 +956,7 @@ impl Pool {
         };
         let total = opened.len.unwrap_or(0);
         ticker.tick(0, total)?;
-        let mut stream = VolStream::open(vol, |v, s| {
+        let mut stream = VolStream::open(vol, "virStorageVolUpload", |v, s| {
             v.upload(s, 0, declared, upload_flags(holes))
                 .map_err(crate::libvirt::error)
         })?;
@@ -1066,7 +1078,7 @@ impl Pool {
 /// Cut a file volume that libvirt created with content (a qcow2 file) to its first byte:
 /// a sparse upload of one 1-byte hole (libvirt truncates the file at a hole's end).
 fn cut_to_first_byte(vol: &Volume) -> Result<()> {
-    let mut stream = VolStream::open(vol, |v, s| {
+    let mut stream = VolStream::open(vol, "virStorageVolUpload", |v, s| {
         v.upload(s, 0, 1, upload_flags(true))
             .map_err(crate::libvirt::error)
     })?;

@@ -149,7 +149,9 @@ impl Volume {
     /// `formats`).
     pub fn entry(&self, formats: bool) -> Result<VolumeEntry> {
         let key_is_path = false;
-        self.with(|v| volume_entry(v, key_is_path, formats))
+        self.with("virStorageVolGetInfo", |v| {
+            volume_entry(v, key_is_path, formats)
+        })
     }
 }
 
@@ -191,7 +193,9 @@ fn volume_entries(
     ty: PoolType,
     options: &InventoryOptions,
 ) -> Result<Vec<VolumeEntry>> {
-    let vols = pool.with(|p| p.list_all_volumes(0).map_err(libvirt::error))?;
+    let vols = pool.with("virStoragePoolListAllVolumes", |p| {
+        p.list_all_volumes(0).map_err(libvirt::error)
+    })?;
     // File-based pools use the path as the key, which saves a round trip per volume.
     let key_is_path = matches!(ty, PoolType::Dir | PoolType::Fs | PoolType::Netfs);
     let threads = options.threads.clamp(1, 64);

@@ -51,6 +51,7 @@ mod pipe;
 mod pool;
 mod qemu_img;
 pub mod spec;
+mod trace;
 mod transfer;
 pub mod units;
 mod uri;

@@ -88,6 +88,17 @@ pub struct Resize {
     pub allocate: bool,
 }
 
+/// `to 2 GiB`, `by +1 GiB`, `by -1 GiB`, as a log shows it.
+impl std::fmt::Display for Resize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.delta, self.shrink) {
+            (false, _) => write!(f, "to {}", self.capacity),
+            (true, false) => write!(f, "by +{}", self.capacity),
+            (true, true) => write!(f, "by -{}", self.capacity),
+        }
+    }
+}
+
 impl Resize {
     /// Set the capacity to exactly `capacity` (grow only).
     pub fn to(capacity: Size) -> Self {

@@ -12,6 +12,7 @@ use crate::libvirt::{self, retry_busy};
 use crate::options::{BuildMode, DeleteMode, PoolInfo};
 use crate::owned::{PoolObj, VolObj};
 use crate::spec::{Allocation, PoolSpec, PoolType, VolumeSpec};
+use crate::trace::change;
 use crate::units::Size;
 use crate::volume::Volume;
 
@@ -61,14 +62,23 @@ impl Pool {
         })
     }
 
-    /// Run `f` on the libvirt pool object of the current connection.
-    pub(crate) fn with<T>(&self, f: impl FnOnce(&PoolObj) -> Result<T>) -> Result<T> {
-        self.with_generation(|p, _| f(p))
+    /// Run `f`, the libvirt call `call`, on the libvirt pool object of the current
+    /// connection.
+    pub(crate) fn with<T>(
+        &self,
+        call: &'static str,
+        f: impl FnOnce(&PoolObj) -> Result<T>,
+    ) -> Result<T> {
+        self.with_generation(call, |p, _| f(p))
     }
 
     /// Like `with`, also passing the connection generation (for new handles).
-    fn with_generation<T>(&self, f: impl FnOnce(&PoolObj, u64) -> Result<T>) -> Result<T> {
-        self.inner.conn.run(|c, generation| {
+    fn with_generation<T>(
+        &self,
+        call: &'static str,
+        f: impl FnOnce(&PoolObj, u64) -> Result<T>,
+    ) -> Result<T> {
+        self.inner.conn.run(call, |c, generation| {
             let pool = {
                 let mut cached = self.inner.cached.lock().unwrap_or_else(|e| e.into_inner());
                 match &*cached {
@@ -113,7 +123,7 @@ impl Pool {
 
     /// `pool-info`: state, capacity, allocation, available.
     pub fn info(&self) -> Result<PoolInfo> {
-        self.with(|p| {
+        self.with("virStoragePoolGetInfo", |p| {
             let i = p.info().map_err(libvirt::error)?;
             Ok(PoolInfo {
                 state: libvirt::pool_state(i.state),
@@ -126,28 +136,45 @@ impl Pool {
 
     /// True when the pool is running.
     pub fn is_active(&self) -> Result<bool> {
-        self.with(|p| p.is_active().map_err(libvirt::error))
+        self.with("virStoragePoolIsActive", |p| {
+            p.is_active().map_err(libvirt::error)
+        })
     }
 
     /// True when the pool has a persistent definition.
     pub fn is_persistent(&self) -> Result<bool> {
-        self.with(|p| p.is_persistent().map_err(libvirt::error))
+        self.with("virStoragePoolIsPersistent", |p| {
+            p.is_persistent().map_err(libvirt::error)
+        })
     }
 
     /// Whether the pool starts with the daemon.
     pub fn autostart(&self) -> Result<bool> {
-        self.with(|p| p.autostart().map_err(libvirt::error))
+        self.with("virStoragePoolGetAutostart", |p| {
+            p.autostart().map_err(libvirt::error)
+        })
     }
 
     /// `pool-autostart` (and `--disable`).
     pub fn set_autostart(&self, on: bool) -> Result<()> {
-        self.with(|p| p.set_autostart(on).map_err(libvirt::error))
+        self.with("virStoragePoolSetAutostart", |p| {
+            p.set_autostart(on).map_err(libvirt::error)
+        })?;
+        let state = if on { "on" } else { "off" };
+        change!("pool {}: autostart {state}", self.name());
+        Ok(())
     }
 
     /// `pool-build`: create the directory, file system, label or volume group.
     pub fn build(&self, mode: BuildMode) -> Result<()> {
         let flags = libvirt::build_flags(mode);
-        retry_busy(|| self.with(|p| p.build(flags).map_err(libvirt::error)))
+        retry_busy(|| {
+            self.with("virStoragePoolBuild", |p| {
+                p.build(flags).map_err(libvirt::error)
+            })
+        })?;
+        change!("pool {}: built ({mode})", self.name());
+        Ok(())
     }
 
     /// `pool-start`.
@@ -158,41 +185,75 @@ impl Pool {
     /// `pool-start --build` (and `--overwrite` / `--no-overwrite`).
     pub fn start_with_build(&self, build: Option<BuildMode>) -> Result<()> {
         let flags = libvirt::create_with_build_flags(build);
-        retry_busy(|| self.with(|p| p.create(flags).map_err(libvirt::error)))?;
+        retry_busy(|| {
+            self.with("virStoragePoolCreate", |p| {
+                p.create(flags).map_err(libvirt::error)
+            })
+        })?;
+        match build {
+            Some(mode) => change!("pool {}: built ({mode}) and started", self.name()),
+            None => change!("pool {}: started", self.name()),
+        }
         self.connection().remove_pending();
         Ok(())
     }
 
     /// `pool-destroy`: stop the pool (unmount, log out); data stays.
     pub fn destroy(&self) -> Result<()> {
-        retry_busy(|| self.with(|p| p.destroy().map_err(libvirt::error)))
+        retry_busy(|| {
+            self.with("virStoragePoolDestroy", |p| {
+                p.destroy().map_err(libvirt::error)
+            })
+        })?;
+        change!("pool {}: stopped", self.name());
+        Ok(())
     }
 
     /// `pool-delete`: remove what `build` made (directory, volume group). The pool
     /// must be inactive.
     pub fn delete(&self, mode: DeleteMode) -> Result<()> {
         let flags = libvirt::pool_delete_flags(mode);
-        retry_busy(|| self.with(|p| p.delete(flags).map_err(libvirt::error)))
+        retry_busy(|| {
+            self.with("virStoragePoolDelete", |p| {
+                p.delete(flags).map_err(libvirt::error)
+            })
+        })?;
+        change!("pool {}: storage deleted ({mode})", self.name());
+        Ok(())
     }
 
     /// `pool-undefine`: remove the persistent definition.
     pub fn undefine(&self) -> Result<()> {
-        retry_busy(|| self.with(|p| p.undefine().map_err(libvirt::error)))
+        retry_busy(|| {
+            self.with("virStoragePoolUndefine", |p| {
+                p.undefine().map_err(libvirt::error)
+            })
+        })?;
+        change!("pool {}: undefined", self.name());
+        Ok(())
     }
 
     /// `pool-refresh`: rescan volumes.
     pub fn refresh(&self) -> Result<()> {
-        retry_busy(|| self.with(|p| p.refresh(0).map_err(libvirt::error)))
+        retry_busy(|| {
+            self.with("virStoragePoolRefresh", |p| {
+                p.refresh(0).map_err(libvirt::error)
+            })
+        })?;
+        change!("pool {}: refreshed", self.name());
+        Ok(())
     }
 
     /// `pool-dumpxml`: the live definition.
     pub fn xml(&self) -> Result<String> {
-        self.with(|p| p.xml_desc(0).map_err(libvirt::error))
+        self.with("virStoragePoolGetXMLDesc", |p| {
+            p.xml_desc(0).map_err(libvirt::error)
+        })
     }
 
     /// `pool-dumpxml --inactive`: the definition used at next start.
     pub fn xml_inactive(&self) -> Result<String> {
-        self.with(|p| {
+        self.with("virStoragePoolGetXMLDesc", |p| {
             p.xml_desc(virt::sys::VIR_STORAGE_XML_INACTIVE)
                 .map_err(libvirt::error)
         })
@@ -259,7 +320,7 @@ impl Pool {
     /// `vol-list`: the pool's volumes, sorted by name.
     pub fn volumes(&self) -> Result<Vec<Volume>> {
         let name = self.name().to_owned();
-        let mut vols = self.with_generation(|p, generation| {
+        let mut vols = self.with_generation("virStoragePoolListAllVolumes", |p, generation| {
             p.list_all_volumes(0)
                 .map_err(libvirt::error)?
                 .into_iter()
@@ -273,7 +334,9 @@ impl Pool {
     /// The names of the pool's volumes, sorted.
     pub fn volume_names(&self) -> Result<Vec<String>> {
         // Not virStoragePoolListVolumes: the virt crate reads at most 1024 names.
-        let vols = self.with(|p| p.list_all_volumes(0).map_err(libvirt::error))?;
+        let vols = self.with("virStoragePoolListAllVolumes", |p| {
+            p.list_all_volumes(0).map_err(libvirt::error)
+        })?;
         let mut names = vols
             .iter()
             .map(|v| v.name().map_err(libvirt::error))
@@ -286,7 +349,7 @@ impl Pool {
     pub fn volume(&self, name: &str) -> Result<Volume> {
         check_arg("name", name)?;
         let pool_name = self.name().to_owned();
-        self.with_generation(|p, generation| {
+        self.with_generation("virStorageVolLookupByName", |p, generation| {
             let v = p.lookup_storage_vol_by_name(name).map_err(libvirt::error)?;
             Volume::from_virt(&self.inner.conn, v, Some(pool_name), generation)
         })
@@ -326,7 +389,9 @@ impl Pool {
             0
         };
         let xml = spec.to_xml_in(ty);
-        self.create_checked(&spec.name, |p| p.create_vol_xml(&xml, flags))
+        self.create_checked(&spec.name, "virStorageVolCreateXML", |p| {
+            p.create_vol_xml(&xml, flags)
+        })
     }
 
     /// `vol-create file.xml`: create a volume from XML (parsed first).
@@ -337,7 +402,9 @@ impl Pool {
         if ty == PoolType::Disk {
             self.check_partition_name(&spec.name)?;
         }
-        self.create_checked(&spec.name, |p| p.create_vol_xml(xml, 0))
+        self.create_checked(&spec.name, "virStorageVolCreateXML", |p| {
+            p.create_vol_xml(xml, 0)
+        })
     }
 
     /// `vol-create-from`: a new volume in this pool holding a copy of `source` (which
@@ -370,7 +437,11 @@ impl Pool {
         };
         let _one_at_a_time = (source_pool != self.name())
             .then(|| CROSS_POOL_COPY.lock().unwrap_or_else(|e| e.into_inner()));
-        source.with(|src| self.create_checked(name, |p| p.create_vol_xml_from(xml, src, flags)))
+        source.with("virStorageVolCreateXMLFrom", |src| {
+            self.create_checked(name, "virStorageVolCreateXMLFrom", |p| {
+                p.create_vol_xml_from(xml, src, flags)
+            })
+        })
     }
 
     /// Create through `create`, refusing an existing name up front and removing what
@@ -378,6 +449,7 @@ impl Pool {
     fn create_checked(
         &self,
         name: &str,
+        call: &'static str,
         create: impl Fn(&PoolObj) -> std::result::Result<VolObj, virt::error::Error>,
     ) -> Result<Volume> {
         if self.find_volume(name)?.is_some() {
@@ -387,11 +459,13 @@ impl Pool {
             ));
         }
         let pool_name = self.name().to_owned();
-        let created = self.with_generation(|p, generation| {
+        let created = self.with_generation(call, |p, generation| {
             let v = retry_busy(|| create(p).map_err(libvirt::error))?;
             Volume::from_virt(&self.inner.conn, v, Some(pool_name.clone()), generation)
         });
-        created.map_err(|e| self.remove_leftover(name, e))
+        let vol = created.map_err(|e| self.remove_leftover(name, e))?;
+        change!("volume {pool_name}/{name}: created");
+        Ok(vol)
     }
 
     /// After a failed create: delete volumes that appeared during it, and say so.

@@ -11,6 +11,7 @@ use crate::options::{DeleteMode, Resize, VolumeInfo, WipeAlgorithm};
 use crate::owned::VolObj;
 use crate::pool::Pool;
 use crate::spec::{Allocation, PoolType, VolumeSpec};
+use crate::trace::change;
 use crate::units::Size;
 
 /// A storage volume. Cheap to clone, `Send + Sync`. The handle is tied to the volume's
@@ -58,8 +59,12 @@ impl Volume {
     }
 
     /// Run `f` on the libvirt volume object of the current connection.
-    pub(crate) fn with<T>(&self, f: impl FnOnce(&VolObj) -> Result<T>) -> Result<T> {
-        self.inner.conn.run(|c, generation| {
+    pub(crate) fn with<T>(
+        &self,
+        call: &'static str,
+        f: impl FnOnce(&VolObj) -> Result<T>,
+    ) -> Result<T> {
+        self.inner.conn.run(call, |c, generation| {
             let vol = {
                 let mut cached = self.inner.cached.lock().unwrap_or_else(|e| e.into_inner());
                 match &*cached {
@@ -82,6 +87,14 @@ impl Volume {
         &self.inner.conn
     }
 
+    /// `pool/name` (the name alone when the pool is not known), for messages.
+    pub(crate) fn display_name(&self) -> String {
+        match self.pool_name() {
+            Some(pool) => format!("{pool}/{}", self.name()),
+            None => self.name().to_owned(),
+        }
+    }
+
     /// `vol-name`.
     pub fn name(&self) -> &str {
         &self.inner.name
@@ -99,7 +112,7 @@ impl Volume {
 
     /// `vol-path`.
     pub fn path(&self) -> Result<String> {
-        self.with(|v| v.path().map_err(libvirt::error))
+        self.with("virStorageVolGetPath", |v| v.path().map_err(libvirt::error))
     }
 
     /// `vol-pool`: the pool holding this volume.
@@ -107,17 +120,19 @@ impl Volume {
         if let Some(name) = &self.inner.pool_name {
             return self.inner.conn.pool(name);
         }
-        self.inner.conn.run(|_, generation| {
-            self.with(|v| {
-                let p = v.lookup_storage_pool().map_err(libvirt::error)?;
-                Pool::from_virt(&self.inner.conn, p, generation)
+        self.inner
+            .conn
+            .run("virStoragePoolLookupByVolume", |_, generation| {
+                self.with("virStoragePoolLookupByVolume", |v| {
+                    let p = v.lookup_storage_pool().map_err(libvirt::error)?;
+                    Pool::from_virt(&self.inner.conn, p, generation)
+                })
             })
-        })
     }
 
     /// `vol-info`: type, capacity, allocation (one round trip).
     pub fn info(&self) -> Result<VolumeInfo> {
-        self.with(|v| {
+        self.with("virStorageVolGetInfo", |v| {
             let i = v.info().map_err(libvirt::error)?;
             Ok(VolumeInfo {
                 volume_type: libvirt::volume_type(i.kind),
@@ -129,7 +144,7 @@ impl Volume {
 
     /// `vol-info --physical`: the size on the host (file size, device size).
     pub fn physical(&self) -> Result<Size> {
-        self.with(|v| {
+        self.with("virStorageVolGetInfoFlags", |v| {
             let i = v
                 .info_flags(virt::sys::VIR_STORAGE_VOL_GET_PHYSICAL)
                 .map_err(libvirt::error)?;
@@ -139,7 +154,9 @@ impl Volume {
 
     /// `vol-dumpxml`.
     pub fn xml(&self) -> Result<String> {
-        self.with(|v| v.xml_desc(0).map_err(libvirt::error))
+        self.with("virStorageVolGetXMLDesc", |v| {
+            v.xml_desc(0).map_err(libvirt::error)
+        })
     }
 
     /// The definition, parsed (with libvirt's runtime figures in `runtime`).
@@ -180,23 +197,37 @@ impl Volume {
         }
         let flags = libvirt::resize_flags(&resize);
         retry_busy(|| {
-            self.with(|v| {
+            self.with("virStorageVolResize", |v| {
                 v.resize(resize.capacity.as_bytes(), flags)
                     .map_err(libvirt::error)
             })
-        })
+        })?;
+        change!("volume {}: resized ({resize})", self.display_name());
+        Ok(())
     }
 
     /// `vol-wipe`.
     pub fn wipe(&self, algorithm: WipeAlgorithm) -> Result<()> {
         let flags = libvirt::wipe_algorithm(algorithm);
-        retry_busy(|| self.with(|v| v.wipe_pattern(flags, 0).map_err(libvirt::error)))
-            .map_err(libvirt::invalid_arg_is_unsupported)
+        retry_busy(|| {
+            self.with("virStorageVolWipePattern", |v| {
+                v.wipe_pattern(flags, 0).map_err(libvirt::error)
+            })
+        })
+        .map_err(libvirt::invalid_arg_is_unsupported)?;
+        change!("volume {}: wiped ({algorithm})", self.display_name());
+        Ok(())
     }
 
     /// `vol-delete`.
     pub fn delete(&self, mode: DeleteMode) -> Result<()> {
         let flags = libvirt::vol_delete_flags(mode);
-        retry_busy(|| self.with(|v| v.delete(flags).map_err(libvirt::error)))
+        retry_busy(|| {
+            self.with("virStorageVolDelete", |v| {
+                v.delete(flags).map_err(libvirt::error)
+            })
+        })?;
+        change!("volume {}: deleted", self.display_name());
+        Ok(())
     }
 }

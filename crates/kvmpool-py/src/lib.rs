@@ -8,6 +8,7 @@ mod convert;
 mod errors;
 mod events;
 mod fleet;
+mod logging;
 mod manifest;
 mod pool;
 mod spec;
@@ -30,6 +31,8 @@ fn format_size(bytes: u64) -> String {
 #[pymodule]
 fn _kvmpool(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
+    logging::install(m.py())?;
+    m.add_function(wrap_pyfunction!(logging::refresh_log_levels, m)?)?;
     m.add_function(wrap_pyfunction!(conn::connect, m)?)?;
     m.add_function(wrap_pyfunction!(parse_size, m)?)?;
     m.add_function(wrap_pyfunction!(format_size, m)?)?;

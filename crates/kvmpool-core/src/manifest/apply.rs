@@ -8,6 +8,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::options::{BuildMode, DeleteMode, Resize};
 use crate::pool::Pool;
 use crate::spec::PoolType;
+use crate::trace::change;
 
 /// What `apply` did.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -73,11 +74,16 @@ impl Connection {
             skipped: Vec::new(),
         };
         let mut undo: Vec<Undo> = Vec::new();
+        let total = plan.actions.len();
         for (i, a) in plan.actions.iter().enumerate() {
             on_step(a);
+            change!("apply: step {} of {total}: {a}", i + 1);
             match self.run_step(a, &mut undo) {
                 Ok(true) => report.done.push(a.clone()),
-                Ok(false) => report.skipped.push(a.clone()),
+                Ok(false) => {
+                    change!("apply: step {} of {total}: nothing to do", i + 1);
+                    report.skipped.push(a.clone())
+                }
                 Err(e) => return Err(roll_back(e, i, plan.actions.len(), a, undo)),
             }
         }

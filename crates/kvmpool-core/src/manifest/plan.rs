@@ -87,6 +87,18 @@ pub struct Action {
     pub(crate) step: Step,
 }
 
+/// `create-volume volume guest_images/vm1.qcow2: create (qcow2, 10 GiB)`: the action,
+/// its object and its reason, as logs and the command line show a step.
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (action, pool) = (self.action.as_str(), &self.pool);
+        match &self.volume {
+            Some(v) => write!(f, "{action} volume {pool}/{v}: {}", self.reason),
+            None => write!(f, "{action} pool {pool}: {}", self.reason),
+        }
+    }
+}
+
 /// What a plan would have to do but may not, by its policy or by kvmpool's rules.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Blocked {
@@ -350,6 +362,12 @@ impl Connection {
         // removals last: nothing is deleted before everything else has worked
         plan.actions
             .sort_by_key(|a| a.action == ActionKind::DeleteVolume);
+        for a in &plan.actions {
+            tracing::debug!(target: "kvmpool", "plan: {a}");
+        }
+        for b in &plan.blocked {
+            tracing::debug!(target: "kvmpool", "plan: refused: pool {}: {}", b.pool, b.reason);
+        }
         Ok(plan)
     }
 }

@@ -80,7 +80,11 @@ impl Volume {
             }
         };
         let offset = options.offset;
-        let lease = VolStream::open(self, |v, s| {
+        let call = match way {
+            Way::Upload => "virStorageVolUpload",
+            Way::Download => "virStorageVolDownload",
+        };
+        let lease = VolStream::open(self, call, |v, s| {
             match way {
                 Way::Upload => v.upload(s, offset, length, 0),
                 Way::Download => v.download(s, offset, length, 0),

@@ -30,12 +30,13 @@ impl Volume {
                 .write(true)
                 .open(path)
                 .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
-            return self.receive(options, &mut FileSink::new(&mut file, false));
+            let result = self.receive(options, &mut FileSink::new(&mut file, false));
+            return super::logged(self, "downloaded to", &path.display(), result);
         }
         let mut temp = TempFile::create(path)?;
         let report = self.receive(options, &mut FileSink::new(&mut temp.file, options.sparse))?;
         temp.commit(path)?;
-        Ok(report)
+        super::logged(self, "downloaded to", &path.display(), Ok(report))
     }
 
     /// `vol-download` into any writer. Holes are written as zeros.
@@ -44,7 +45,8 @@ impl Volume {
         writer: impl Write + Send,
         options: &TransferOptions,
     ) -> Result<TransferReport> {
-        self.receive(options, &mut WriterSink(writer))
+        let result = self.receive(options, &mut WriterSink(writer));
+        super::logged(self, "downloaded to", &"a writer", result)
     }
 
     pub(crate) fn receive(
@@ -72,7 +74,7 @@ impl Volume {
         let ticker = Ticker::new(options);
         ticker.tick(0, total)?;
         let flags = download_flags(options.sparse);
-        let mut stream = VolStream::open(self, |v, s| {
+        let mut stream = VolStream::open(self, "virStorageVolDownload", |v, s| {
             v.download(s, options.offset, total, flags)
                 .map_err(libvirt::error)
         })?;

@@ -23,3 +23,21 @@ pub use options::{
 pub(crate) use shim::{upload_flags, VolStream};
 pub(crate) use sinks::{is_block_device, is_zero, FileSink, Sink, TempFile};
 pub(crate) use upload::{next_data, send_zeros};
+
+use crate::error::Result;
+use crate::trace::change;
+use crate::volume::Volume;
+
+/// `result`, a transfer of `vol` `way` (`uploaded from`, `downloaded to`) `other`,
+/// logged as a change when it succeeded.
+fn logged(
+    vol: &Volume,
+    way: &str,
+    other: &dyn std::fmt::Display,
+    result: Result<TransferReport>,
+) -> Result<TransferReport> {
+    if let Ok(report) = &result {
+        change!("volume {}: {way} {other} ({report})", vol.display_name());
+    }
+    result
+}

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::spec::names::string_enum;
+use crate::units::Size;
 
 /// Bytes per stream message. libvirt's RPC carries at most 256 KiB of payload per
 /// message (`VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX`); filling each message keeps the
@@ -251,6 +252,14 @@ impl TransferReport {
     /// Data and holes together: the length of the range transferred.
     pub fn total(&self) -> u64 {
         self.data_bytes + self.hole_bytes
+    }
+}
+
+/// `256 MiB of data, 7.75 GiB of holes, direct`.
+impl fmt::Display for TransferReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (data, holes) = (Size::bytes(self.data_bytes), Size::bytes(self.hole_bytes));
+        write!(f, "{data} of data, {holes} of holes, {}", self.method)
     }
 }
 

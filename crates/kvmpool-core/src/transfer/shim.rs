@@ -6,6 +6,7 @@ use virt::sys;
 use crate::error::{Error, ErrorKind, Result};
 use crate::libvirt;
 use crate::owned::{Conn, StreamObj, VolObj};
+use crate::trace;
 use crate::volume::Volume;
 
 /// A libvirt stream with the sparse calls the `virt` crate does not wrap. Aborts on
@@ -31,6 +32,15 @@ impl VolStream {
     /// A stream on `vol`, started with `start` (virStorageVolUpload or Download).
     pub(crate) fn open(
         vol: &Volume,
+        call: &'static str,
+        start: impl FnOnce(&VolObj, &StreamObj) -> Result<()>,
+    ) -> Result<VolStream> {
+        trace::libvirt_call(call, || VolStream::start(vol, call, start))
+    }
+
+    fn start(
+        vol: &Volume,
+        call: &'static str,
         start: impl FnOnce(&VolObj, &StreamObj) -> Result<()>,
     ) -> Result<VolStream> {
         if !vol.connection().is_in_process() {
@@ -53,10 +63,10 @@ impl VolStream {
         }
         // The test driver runs in this process: no socket to share, and a second
         // connection to a test:// file would be a second, separate host.
-        let stream = vol
-            .connection()
-            .run(|c, _| c.new_stream(0).map_err(libvirt::error))?;
-        vol.with(|v| start(v, &stream))?;
+        let stream = vol.connection().run("virStreamNew", |c, _| {
+            c.new_stream(0).map_err(libvirt::error)
+        })?;
+        vol.with(call, |v| start(v, &stream))?;
         Ok(VolStream {
             stream: Some(stream),
             link: None,

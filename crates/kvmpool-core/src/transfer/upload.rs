@@ -53,7 +53,9 @@ impl Volume {
         path: impl AsRef<Path>,
         options: &TransferOptions,
     ) -> Result<TransferReport> {
-        self.upload_file_to(path.as_ref(), options, false)
+        let path = path.as_ref();
+        let result = self.upload_file_to(path, options, false);
+        super::logged(self, "uploaded from", &path.display(), result)
     }
 
     /// `upload_file`; `fresh` when the volume was just created (all zeros).
@@ -107,6 +109,16 @@ impl Volume {
 
     /// `vol-upload` from any reader: `length` bytes, no holes.
     pub fn upload_reader(
+        &self,
+        reader: impl Read,
+        length: u64,
+        options: &TransferOptions,
+    ) -> Result<TransferReport> {
+        let result = self.upload_from_reader(reader, length, options);
+        super::logged(self, "uploaded from", &"a reader", result)
+    }
+
+    fn upload_from_reader(
         &self,
         mut reader: impl Read,
         length: u64,
@@ -223,7 +235,7 @@ impl Volume {
         let ticker = Ticker::new(options);
         ticker.tick(0, total)?;
         let flags = upload_flags(holes);
-        let mut stream = VolStream::open(self, |v, s| {
+        let mut stream = VolStream::open(self, "virStorageVolUpload", |v, s| {
             v.upload(s, options.offset, total, flags)
                 .map_err(libvirt::error)
         })?;
@@ -332,7 +344,8 @@ impl Pool {
             spec.capacity = Size::try_bytes(len)?;
         }
         let vol = self.create_volume(&spec)?;
-        match vol.upload_file_to(path, options, true) {
+        let result = vol.upload_file_to(path, options, true);
+        match super::logged(&vol, "uploaded from", &path.display(), result) {
             Ok(report) => Ok((vol, report)),
             Err(e) => Err(self.discard(&vol, e)),
         }

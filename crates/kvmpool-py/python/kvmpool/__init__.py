@@ -11,6 +11,11 @@ Everything ``virsh pool-*`` and ``virsh vol-*`` do, from Python::
 Errors are ``kvmpool.Error`` subclasses, one per kind (``InvalidSpecError`` is also a
 ``ValueError``, ``NotFoundError`` also a ``LookupError``), each with ``.kind``,
 ``.libvirt_code``, ``.libvirt_message`` and ``.field``.
+
+kvmpool logs to the ``logging`` logger ``"kvmpool"``: each change it makes to a host at
+INFO (``pool guest_images: started``), each libvirt call with its outcome and time at
+DEBUG. The logger's level is read once; after changing it, call
+``kvmpool.refresh_log_levels()``.
 """
 
 from ._kvmpool import (
@@ -65,6 +70,7 @@ from ._kvmpool import (
     parse_size,
     pool_fields,
     pool_types,
+    refresh_log_levels,
     volume_fields,
 )
 
@@ -122,6 +128,7 @@ __all__ = [
     "parse_size",
     "pool_fields",
     "pool_types",
+    "refresh_log_levels",
     "volume_fields",
 ]
 

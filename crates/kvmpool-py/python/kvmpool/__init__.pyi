@@ -57,6 +57,7 @@ __all__ = [
     "parse_size",
     "pool_fields",
     "pool_types",
+    "refresh_log_levels",
     "volume_fields",
 ]
 
@@ -126,6 +127,9 @@ def parse_size(text: str) -> int:
 
 def format_size(bytes: int) -> str:
     """Bytes in binary units, like virsh: "10 GiB"."""
+
+def refresh_log_levels() -> None:
+    """Read the levels of the "kvmpool" logger again (they are cached once kvmpool logs)."""
 
 def default_target(pool_type: str, name: str) -> Optional[str]:
     """The target path virt-install uses for a new pool."""
