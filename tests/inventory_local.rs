@@ -507,6 +507,124 @@ fn volumes_the_local_read_leaves_to_libvirt() {
 }
 
 #[test]
+fn volumes_made_through_libvirt_read_the_same() {
+    let test = "volumes_made_through_libvirt_read_the_same";
+    let Some(live) = live(test) else { return };
+    let scratch = live.scratch("invl-made");
+    let target = scratch.path().join("pool");
+    let (pool, _cleanup) = dir_pool(&live, &target);
+    let create = |spec: VolumeSpec| pool.create_volume(&spec).unwrap();
+    // every format the dir backend creates here (ploop needs the ploop tools)
+    for (name, format) in [
+        ("a.qcow2", VolumeFormat::Qcow2),
+        ("b.raw", VolumeFormat::Raw),
+        ("c.iso", VolumeFormat::Iso),
+        ("d.vmdk", VolumeFormat::Vmdk),
+        ("e.vdi", VolumeFormat::Vdi),
+        ("f.vpc", VolumeFormat::Vpc),
+        ("g.qed", VolumeFormat::Qed),
+        ("h.qcow", VolumeFormat::Qcow),
+        ("i.dir", VolumeFormat::Dir),
+    ] {
+        create(VolumeSpec::new(name, Size::mib(16)).format(format));
+    }
+    // sparse raw; qcow2 of the old compat on a backing volume
+    create(
+        VolumeSpec::new("j.raw", Size::gib(1))
+            .format(VolumeFormat::Raw)
+            .allocation(Size::ZERO),
+    );
+    let backing = target.join("a.qcow2");
+    create(
+        VolumeSpec::new("k.qcow2", Size::gib(2))
+            .format(VolumeFormat::Qcow2)
+            .compat("0.10")
+            .backing_store(BackingStore::new(
+                backing.to_str().unwrap(),
+                VolumeFormat::Qcow2,
+            )),
+    );
+    // a clone, a conversion, two resizes, a wipe
+    let a = pool.volume("a.qcow2").unwrap();
+    a.clone_as("l.qcow2", false).unwrap();
+    let b = pool.volume("b.raw").unwrap();
+    pool.create_volume_from(
+        &VolumeSpec::new("m.qcow2", Size::mib(16)).format(VolumeFormat::Qcow2),
+        &b,
+    )
+    .unwrap();
+    pool.volume("j.raw")
+        .unwrap()
+        .resize(Resize::to(Size::gib(3)))
+        .unwrap();
+    pool.volume("l.qcow2")
+        .unwrap()
+        .resize(Resize::to(Size::gib(4)))
+        .unwrap();
+    create(VolumeSpec::new("n.qcow2", Size::mib(16)).format(VolumeFormat::Qcow2));
+    pool.volume("n.qcow2")
+        .unwrap()
+        .wipe(WipeAlgorithm::Zero)
+        .unwrap();
+    // a qcow2 image uploaded into raw volumes, both ways: libvirt refreshes the pool
+    // after an upload (in a thread of its own) and then calls them qcow2
+    let image = scratch.path().join("upload.qcow2");
+    run(
+        "qemu-img",
+        &["create", "-q", "-f", "qcow2", image.to_str().unwrap(), "5G"],
+    );
+    let uploaded = ["o-stream.raw", "o-direct.raw"];
+    for (name, method) in uploaded
+        .iter()
+        .zip([TransferMethod::Stream, TransferMethod::Direct])
+    {
+        let vol = create(VolumeSpec::new(*name, Size::mib(64)).format(VolumeFormat::Raw));
+        let report = vol
+            .upload_file(&image, &TransferOptions::default().method(method))
+            .unwrap();
+        assert_eq!(report.method, method);
+    }
+    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    for name in uploaded {
+        let vol = pool.volume(name).unwrap();
+        while vol.entry(true).unwrap().format.as_deref() != Some("qcow2") {
+            assert!(Instant::now() < deadline, "libvirt did not refresh {name}");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    let expected = libvirt_answers(&pool);
+    assert_eq!(expected.len(), 16);
+    let find = |name: &str| expected.iter().find(|e| e.name == name).unwrap();
+    assert_eq!(find("o-direct.raw").capacity, Size::gib(5));
+    assert_eq!(find("l.qcow2").capacity, Size::gib(4));
+    assert_eq!(find("i.dir").volume_type, VolumeType::Dir);
+    assert_same(
+        &expected,
+        &details(&pool, InventoryMethod::Auto, true),
+        "auto",
+    );
+    assert_same(
+        &without_formats(&expected),
+        &details(&pool, InventoryMethod::Auto, false),
+        "auto, no formats",
+    );
+    // `local` reads every format from the files, where libvirt keeps the one a volume
+    // was made with: the iso volume is a raw file of zeros, and so is the wiped qcow2
+    let mut from_files = expected.clone();
+    for e in &mut from_files {
+        if e.name == "c.iso" || e.name == "n.qcow2" {
+            e.format = Some("raw".to_owned());
+        }
+    }
+    assert_same(
+        &from_files,
+        &details(&pool, InventoryMethod::Local, true),
+        "local",
+    );
+}
+
+#[test]
 fn a_header_rewritten_behind_libvirts_back_reads_as_libvirts_next_refresh_will() {
     let test = "a_header_rewritten_behind_libvirts_back_reads_as_libvirts_next_refresh_will";
     let Some(live) = live(test) else { return };
