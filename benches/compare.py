@@ -270,24 +270,63 @@ class Bench:
     # --- 4: inventory ----------------------------------------------------------------
 
     def inventory(self) -> None:
+        """A pool of mixed volumes (issue 15): qcow2, sparse raw, written raw and ISO in
+        turn, copied into the pool directory and found by one `virsh pool-refresh`."""
         template = self.data / "template.qcow2"
         subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-o", "cluster_size=4096",
                         str(template), "1M"], check=True)
+        written = os.urandom(64 * 1024)
         made = 0
         for n in self.cfg.inventory_sizes:
             for i in range(made, n):
-                shutil.copyfile(template, self.pools / "inv" / f"inv-{i:05}.qcow2")
+                self.inventory_file(i, template, written)
             made = n
             refresh = self.wall(lambda: self.virsh("pool-refresh", "bench-inv"))
-            self.results.note(f"Inventory setup: {n:,} qcow2 files copied into the pool "
-                              f"directory, then one `virsh pool-refresh` ({refresh:.0f} ms).")
+            self.results.note(f"Inventory setup: {n:,} files (qcow2, sparse raw, written raw, "
+                              f"ISO in turn) copied into the pool directory, then one `virsh "
+                              f"pool-refresh` ({refresh:.0f} ms).")
             self.inventory_round(n)
+        self.results.note(
+            "Inventory methods (InventoryMethod): `rpc` asks libvirt for each volume "
+            "(vol-info; vol-dumpxml with formats), `local` reads the files of this local "
+            "daemon's dir pool in process (/proc/PID/root), `auto` (the default, also of "
+            "kvmpool Python and inventory()) reads the files where it can and asks libvirt "
+            "for the rest; with formats it asks libvirt for raw and ISO files, whose format "
+            "libvirt keeps from their creation. tests/inventory_local.rs checks that the "
+            "answers are libvirt's, field by field.")
+
+    def inventory_file(self, i: int, template: Path, written: bytes) -> None:
+        pool = self.pools / "inv"
+        kind = i % 4
+        if kind == 0:
+            shutil.copyfile(template, pool / f"inv-{i:05}.qcow2")
+        elif kind == 1:
+            with open(pool / f"inv-{i:05}.raw", "wb") as f:
+                f.truncate((i + 1) * 4096)
+        elif kind == 2:
+            (pool / f"inv-{i:05}.img").write_bytes(written)
+        else:
+            # ISO 9660: a primary volume descriptor and the terminator after the 32 KiB
+            # system area, holes elsewhere
+            blocks = 20 + i % 100
+            pvd = bytearray(2048)
+            pvd[0:7] = b"\x01CD001\x01"
+            pvd[80:84] = blocks.to_bytes(4, "little")
+            pvd[84:88] = blocks.to_bytes(4, "big")
+            pvd[128:130] = (2048).to_bytes(2, "little")
+            end = bytearray(2048)
+            end[0:7] = b"\xffCD001\x01"
+            with open(pool / f"inv-{i:05}.iso", "wb") as f:
+                f.seek(32768)
+                f.write(pvd + end)
+                f.truncate(max(blocks * 2048, 36864))
 
     def inventory_round(self, n: int) -> None:
         case = f"{n:,} volumes"
 
-        def rust(mode: str) -> Runner:
-            return lambda: {case: self.rust("inventory", self.uri, "bench-inv", mode)[0]["ms"]}
+        def rust(mode: str, method: str) -> Runner:
+            return lambda: {case: self.rust("inventory", self.uri, "bench-inv", mode,
+                                            "--method", method)[0]["ms"]}
 
         def py(impl: str, mode: str) -> Runner:
             return lambda: {case: self.py(impl, "inventory", self.uri, "bench-inv",
@@ -297,15 +336,18 @@ class Bench:
         if len(virsh.splitlines()) != n:
             raise SystemExit(f"virsh vol-list shows {len(virsh.splitlines())} volumes, want {n}")
         self.measure(self.s_inventory, {
-            "kvmpool Rust": rust("details"),
-            "kvmpool Rust inventory()": rust("inventory"),
+            "kvmpool Rust local": rust("details", "local"),
+            "kvmpool Rust rpc": rust("details", "rpc"),
+            "kvmpool Rust inventory()": rust("inventory", "auto"),
             "kvmpool Python": py("kvmpool-py", "details"),
             "virsh": lambda: {case: self.wall(lambda: self.virsh(
                 "vol-list", "--pool", "bench-inv", "--details"))},
             "libvirt-python": py("libvirt-py", "details"),
         })
         self.measure(self.s_formats, {
-            "kvmpool Rust": rust("formats"),
+            "kvmpool Rust auto": rust("formats", "auto"),
+            "kvmpool Rust local": rust("formats", "local"),
+            "kvmpool Rust rpc": rust("formats", "rpc"),
             "kvmpool Python": py("kvmpool-py", "formats"),
             "libvirt-python": py("libvirt-py", "formats"),
         })
@@ -447,10 +489,15 @@ class Bench:
             t(f"sparse {op} {big}, direct: ≤ 1.0× stream", (self.s_sparse, f"{op} {big}", direct),
               (self.s_sparse, f"{op} {big}", stream), 1.0)
         n = f"{self.cfg.inventory_sizes[-1]:,} volumes"
-        t(f"inventory of {n}: ≥ 5× faster than virsh vol-list --details",
-          (self.s_inventory, n, kv), (self.s_inventory, n, "virsh"), 0.2)
-        t(f"inventory of {n}: no slower than libvirt-python", (self.s_inventory, n, kv),
+        local, rpc = f"{kv} local", f"{kv} rpc"
+        t(f"inventory of {n}, local: ≥ 10× faster than virsh vol-list --details",
+          (self.s_inventory, n, local), (self.s_inventory, n, "virsh"), 0.1)
+        t(f"inventory of {n}, rpc: ≥ 5× faster than virsh vol-list --details",
+          (self.s_inventory, n, rpc), (self.s_inventory, n, "virsh"), 0.2)
+        t(f"inventory of {n}, rpc: no slower than libvirt-python", (self.s_inventory, n, rpc),
           (self.s_inventory, n, "libvirt-python"), 1.0)
+        t(f"inventory of {n}, local: no slower than rpc", (self.s_inventory, n, local),
+          (self.s_inventory, n, rpc), 1.0)
         p = self.cfg.plan_count
         t(f"plan of {p:,} volumes in sync: ≤ 2× one inventory() (issue 13)",
           (self.s_plan, f"plan again, {p:,} volumes in sync", kv),

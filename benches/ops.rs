@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! ops upload|download URI POOL VOL FILE [--sparse] [--method auto|stream|direct]
-//! ops inventory URI POOL details|formats|inventory
+//! ops inventory URI POOL details|formats|inventory [--method auto|rpc|local]
 //! ops create-delete URI POOL COUNT THREADS PREFIX
 //! ops calls URI POOL VOL COUNT
 //! ops plan URI POOL TARGET COUNT
@@ -20,15 +20,15 @@ use std::error::Error;
 use std::time::Instant;
 
 use kvmpool::{
-    Connection, DeleteMode, InventoryOptions, Manifest, Pool, Size, TransferOptions, VolumeFormat,
-    VolumeSpec,
+    Connection, DeleteMode, InventoryMethod, InventoryOptions, Manifest, Pool, Size,
+    TransferOptions, VolumeFormat, VolumeSpec,
 };
 use serde_json::{json, Value};
 
 type Outcome = Result<(), Box<dyn Error>>;
 
 const USAGE: &str = "usage: ops upload|download URI POOL VOL FILE [--sparse] [--method M]
-       ops inventory URI POOL details|formats|inventory
+       ops inventory URI POOL details|formats|inventory [--method M]
        ops create-delete URI POOL COUNT THREADS PREFIX
        ops calls URI POOL VOL COUNT
        ops plan URI POOL TARGET COUNT
@@ -58,7 +58,10 @@ fn run(args: &[&str]) -> Outcome {
             let options = transfer_options(flags)?;
             transfer(args[0], uri, pool, vol, file, &options)
         }
-        ["inventory", uri, pool, mode] => inventory(uri, pool, mode),
+        ["inventory", uri, pool, mode] => inventory(uri, pool, mode, InventoryMethod::Auto),
+        ["inventory", uri, pool, mode, "--method", method] => {
+            inventory(uri, pool, mode, method.parse()?)
+        }
         ["create-delete", uri, pool, count, threads, prefix] => {
             create_delete(uri, pool, count.parse()?, threads.parse()?, prefix)
         }
@@ -115,20 +118,24 @@ fn transfer(
     Ok(())
 }
 
-fn inventory(uri: &str, pool: &str, mode: &str) -> Outcome {
+fn inventory(uri: &str, pool: &str, mode: &str, method: InventoryMethod) -> Outcome {
     let conn = Connection::open(uri)?;
     let t = Instant::now();
+    let options = InventoryOptions {
+        formats: mode == "formats",
+        method,
+        ..InventoryOptions::default()
+    };
     let volumes = match mode {
-        "details" => conn.pool(pool)?.volume_details(false)?.len(),
-        "formats" => conn.pool(pool)?.volume_details(true)?.len(),
+        "details" | "formats" => conn.pool(pool)?.volume_details_with(&options)?.len(),
         "inventory" => {
-            let inv = conn.inventory(&InventoryOptions::default())?;
+            let inv = conn.inventory(&options)?;
             inv.pools.iter().map(|p| p.volumes.len()).sum()
         }
         _ => return Err(format!("unknown inventory mode {mode:?}").into()),
     };
     emit(
-        json!({"op": "inventory", "mode": mode, "volumes": volumes}),
+        json!({"op": "inventory", "mode": mode, "method": method.as_str(), "volumes": volumes}),
         ms_since(t),
     );
     Ok(())

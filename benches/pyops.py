@@ -5,7 +5,7 @@ bench binary (benches/ops.rs) prints them, so benches/compare.py treats all alik
 Opening the connection is not timed; looking pools and volumes up is.
 
     pyops.py IMPL upload|download URI POOL VOL FILE [--sparse]
-    pyops.py IMPL inventory URI POOL details|formats|inventory
+    pyops.py IMPL inventory URI POOL details|formats|inventory [--method M] (kvmpool-py)
     pyops.py IMPL create-delete URI POOL COUNT PREFIX
     pyops.py IMPL calls URI POOL VOL COUNT
     pyops.py IMPL xml REPEAT CORPUS_DIR
@@ -55,18 +55,21 @@ def kv_transfer(op: str, uri: str, pool: str, vol: str, path: str, sparse: bool)
           "hole_bytes": report.hole_bytes, "method": report.method}, ms)
 
 
-def kv_inventory(uri: str, pool: str, mode: str) -> None:
+def kv_inventory(uri: str, pool: str, mode: str, *flags: str) -> None:
     import kvmpool
 
     conn = kvmpool.connect(uri)
+    # kvmpool's default method unless `--method M` names one
+    kw = {"method": flags[1]} if flags[:1] == ("--method",) else {}
 
     def go() -> int:
         if mode == "inventory":
-            return sum(len(p["volumes"]) for p in conn.inventory()["pools"])
-        return len(conn.pool(pool).volume_details(formats=mode == "formats"))
+            return sum(len(p["volumes"]) for p in conn.inventory(**kw)["pools"])
+        return len(conn.pool(pool).volume_details(formats=mode == "formats", **kw))
 
     n, ms = timed(go)
-    emit({"op": "inventory", "mode": mode, "volumes": n}, ms)
+    emit({"op": "inventory", "mode": mode, "method": kw.get("method", "default"),
+          "volumes": n}, ms)
 
 
 def kv_create_delete(uri: str, pool: str, count: int, prefix: str) -> None:

@@ -90,6 +90,22 @@
 #define KVMPOOL_INVENTORY_FORMATS (1 << 1)
 
 /**
+ * kvmpool_inventory_options flag: libvirt's per-volume calls only. Without it or
+ * KVMPOOL_INVENTORY_LOCAL, the volumes of a local daemon's dir, fs and netfs pools are
+ * read from their files in this process, and through libvirt everything else and
+ * every volume the files cannot answer for exactly.
+ */
+#define KVMPOOL_INVENTORY_RPC (1 << 2)
+
+/**
+ * kvmpool_inventory_options flag: the files of the dir, fs and netfs pools only
+ * (other pool types through libvirt); what the files cannot answer (a remote or test
+ * connection, a volume the default would ask libvirt about) gives
+ * KVMPOOL_ERR_UNSUPPORTED. Not with KVMPOOL_INVENTORY_RPC.
+ */
+#define KVMPOOL_INVENTORY_LOCAL (1 << 3)
+
+/**
  * kvmpool_fleet_options.flags: open read-only connections.
  */
 #define KVMPOOL_FLEET_READ_ONLY 1
@@ -875,7 +891,8 @@ kvmpool_status kvmpool_conn_inventory_json(const kvmpool_conn *conn, bool volume
 
 /**
  * The defaults of kvmpool_conn_inventory_json_with_options(): volumes
- * (KVMPOOL_INVENTORY_VOLUMES), no formats, 8 threads. Thread-safe.
+ * (KVMPOOL_INVENTORY_VOLUMES), no formats, 8 threads, files read where they can be.
+ * Thread-safe.
  */
 kvmpool_inventory_options kvmpool_inventory_options_default(void);
 

@@ -57,6 +57,31 @@ def test_tutorial_dir_pool(live, scratch, cleanup):
     assert conn.find_pool(name) is None
 
 
+def test_volume_details_read_from_files_match_libvirts(live, scratch, cleanup):
+    conn = live.conn()
+    target = scratch / "pool"
+    pool = cleanup.add(conn.define_pool(kvmpool.PoolSpec.dir(unique("inv"), target=str(target))))
+    pool.build()
+    pool.start()
+    # a file the daemon did not make (the pool directory is the same path for it)
+    sparse_file(target / "added.img", 4 << 20, [1])
+    pool.refresh()
+    for i, fmt in enumerate(["qcow2", "raw", "iso"]):
+        pool.create_volume(kvmpool.VolumeSpec(f"v{i}", capacity=f"{i + 1}M", format=fmt))
+    rpc = pool.volume_details(formats=True, method="rpc")
+    assert [v["name"] for v in rpc] == ["added.img", "v0", "v1", "v2"]
+    assert pool.volume_details(formats=True) == rpc
+    local = pool.volume_details(formats=True, method="local")
+    # the iso volume libvirt made is a raw file of zeros until something is written
+    assert local[3]["format"] == "raw" and rpc[3]["format"] == "iso"
+    assert local[:3] == rpc[:3] and {**local[3], "format": "iso"} == rpc[3]
+
+    def volumes(inventory):
+        return next(p["volumes"] for p in inventory["pools"] if p["name"] == pool.name)
+
+    assert volumes(conn.inventory(formats=True)) == rpc
+
+
 @pytest.mark.parametrize("method", ["stream", "direct"])
 def test_sparse_upload_download_with_progress(live, scratch, cleanup, method):
     conn = live.conn()

@@ -139,6 +139,20 @@ def test_inventory_as_dict_and_json(test_conn):
     assert json.loads(test_conn.inventory_json()) == test_conn.inventory()
 
 
+def test_inventory_methods_on_the_test_driver(test_conn):
+    pool = test_conn.pool("default-pool")
+    pool.create_volume(kvmpool.VolumeSpec("a.qcow2", capacity="1G", format="qcow2"))
+    assert pool.volume_details(formats=True, method="rpc") == pool.volume_details(formats=True)
+    assert test_conn.inventory(method="rpc") == test_conn.inventory(method="auto")
+    # no daemon on this machine whose files could be read
+    with pytest.raises(kvmpool.UnsupportedError, match='inventory method "local"'):
+        test_conn.inventory(method="local")
+    with pytest.raises(kvmpool.UnsupportedError):
+        pool.volume_details(method="local")
+    with pytest.raises(kvmpool.InvalidSpecError, match="method"):
+        test_conn.inventory_json(method="fast")  # type: ignore[arg-type]
+
+
 def test_inventory_example_script():
     out = subprocess.run(
         [sys.executable, str(ROOT / "examples/python/inventory.py"), "test:///default", "--json"],

@@ -2,11 +2,11 @@
 
 use std::ffi::c_char;
 
-use kvmpool_core::{Connection, InventoryOptions, Size};
+use kvmpool_core::{Connection, InventoryMethod, InventoryOptions, Size};
 
 use crate::boundary::{
-    check_flags, ffi_boundary, ffi_infallible, free_handle, free_string, new_handle, new_string,
-    try_opt_str, try_out, try_ref, try_str,
+    check_flags, ffi_boundary, ffi_infallible, free_handle, free_string, invalid, new_handle,
+    new_string, try_opt_str, try_out, try_ref, try_str, Failure,
 };
 use crate::status::kvmpool_status;
 
@@ -135,6 +135,17 @@ pub const KVMPOOL_INVENTORY_VOLUMES: u32 = 1;
 /// round trip per volume); the "format" member is null without it.
 pub const KVMPOOL_INVENTORY_FORMATS: u32 = 1 << 1;
 
+/// kvmpool_inventory_options flag: libvirt's per-volume calls only. Without it or
+/// KVMPOOL_INVENTORY_LOCAL, the volumes of a local daemon's dir, fs and netfs pools are
+/// read from their files in this process, and through libvirt everything else and
+/// every volume the files cannot answer for exactly.
+pub const KVMPOOL_INVENTORY_RPC: u32 = 1 << 2;
+/// kvmpool_inventory_options flag: the files of the dir, fs and netfs pools only
+/// (other pool types through libvirt); what the files cannot answer (a remote or test
+/// connection, a volume the default would ask libvirt about) gives
+/// KVMPOOL_ERR_UNSUPPORTED. Not with KVMPOOL_INVENTORY_RPC.
+pub const KVMPOOL_INVENTORY_LOCAL: u32 = 1 << 3;
+
 /// What kvmpool_conn_inventory_json_with_options() collects. Start from
 /// kvmpool_inventory_options_default(). Integers only (no `bool` members), so memory
 /// the caller did not set is still a value the library checks, never undefined
@@ -150,14 +161,33 @@ pub struct kvmpool_inventory_options {
 }
 
 /// The defaults of kvmpool_conn_inventory_json_with_options(): volumes
-/// (KVMPOOL_INVENTORY_VOLUMES), no formats, 8 threads. Thread-safe.
+/// (KVMPOOL_INVENTORY_VOLUMES), no formats, 8 threads, files read where they can be.
+/// Thread-safe.
 #[no_mangle]
 pub extern "C" fn kvmpool_inventory_options_default() -> kvmpool_inventory_options {
     let d = InventoryOptions::default();
     kvmpool_inventory_options {
         flags: flag(d.volumes, KVMPOOL_INVENTORY_VOLUMES)
-            | flag(d.formats, KVMPOOL_INVENTORY_FORMATS),
+            | flag(d.formats, KVMPOOL_INVENTORY_FORMATS)
+            | flag(d.method == InventoryMethod::Rpc, KVMPOOL_INVENTORY_RPC)
+            | flag(d.method == InventoryMethod::Local, KVMPOOL_INVENTORY_LOCAL),
         threads: u32::try_from(d.threads).unwrap_or(u32::MAX),
+    }
+}
+
+/// The method the flags choose.
+pub(crate) fn inventory_method(flags: u32) -> Result<InventoryMethod, Failure> {
+    match (
+        flags & KVMPOOL_INVENTORY_RPC,
+        flags & KVMPOOL_INVENTORY_LOCAL,
+    ) {
+        (0, 0) => Ok(InventoryMethod::Auto),
+        (_, 0) => Ok(InventoryMethod::Rpc),
+        (0, _) => Ok(InventoryMethod::Local),
+        _ => Err(invalid(
+            "options.flags",
+            "KVMPOOL_INVENTORY_RPC and KVMPOOL_INVENTORY_LOCAL exclude each other",
+        )),
     }
 }
 
@@ -189,7 +219,10 @@ pub extern "C" fn kvmpool_conn_inventory_json_with_options(
             let o = try_ref(options, "options")?;
             check_flags(
                 o.flags,
-                KVMPOOL_INVENTORY_VOLUMES | KVMPOOL_INVENTORY_FORMATS,
+                KVMPOOL_INVENTORY_VOLUMES
+                    | KVMPOOL_INVENTORY_FORMATS
+                    | KVMPOOL_INVENTORY_RPC
+                    | KVMPOOL_INVENTORY_LOCAL,
                 "options.flags",
                 "KVMPOOL_INVENTORY_*",
             )?;
@@ -200,6 +233,7 @@ pub extern "C" fn kvmpool_conn_inventory_json_with_options(
                     0 => defaults.threads,
                     n => usize::try_from(n).unwrap_or(usize::MAX),
                 },
+                method: inventory_method(o.flags)?,
             }
         };
         let out = try_out(json_out, "json_out")?;

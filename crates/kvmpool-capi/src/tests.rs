@@ -288,3 +288,24 @@ fn option_flags_on_the_test_driver_refuse_unknown_bits() {
     kvmpool_pool_spec_free(spec);
     kvmpool_conn_free(conn);
 }
+
+#[test]
+fn inventory_flags_choose_the_method() {
+    use kvmpool_core::InventoryMethod;
+    let method = |flags| crate::conn::inventory_method(flags).ok();
+    assert_eq!(
+        method(KVMPOOL_INVENTORY_VOLUMES),
+        Some(InventoryMethod::Auto)
+    );
+    assert_eq!(method(KVMPOOL_INVENTORY_RPC), Some(InventoryMethod::Rpc));
+    assert_eq!(
+        method(KVMPOOL_INVENTORY_LOCAL),
+        Some(InventoryMethod::Local)
+    );
+    assert_eq!(
+        method(KVMPOOL_INVENTORY_RPC | KVMPOOL_INVENTORY_LOCAL),
+        None
+    );
+    let defaults = kvmpool_inventory_options_default();
+    assert_eq!(method(defaults.flags), Some(InventoryMethod::Auto));
+}

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand};
 use clap_complete::Shell;
-use kvmpool_core::{BuildMode, PoolType, TransferMethod, WipeAlgorithm};
+use kvmpool_core::{BuildMode, InventoryMethod, PoolType, TransferMethod, WipeAlgorithm};
 
 const ABOUT: &str = "libvirt storage pools and volumes: virsh's pool-* and vol-* commands, \
                      and declarative manifests (plan, apply, drift)";
@@ -81,6 +81,13 @@ fn wipe_algorithm() -> impl TypedValueParser<Value = WipeAlgorithm> {
     PossibleValuesParser::new(WipeAlgorithm::ALL.iter().map(|t| t.as_str())).map(|s| {
         s.parse::<WipeAlgorithm>()
             .expect("one of WipeAlgorithm::ALL")
+    })
+}
+
+fn inventory_method() -> impl TypedValueParser<Value = InventoryMethod> {
+    PossibleValuesParser::new(InventoryMethod::ALL.iter().map(|m| m.as_str())).map(|s| {
+        s.parse::<InventoryMethod>()
+            .expect("one of InventoryMethod::ALL")
     })
 }
 
@@ -289,6 +296,17 @@ pub struct InventoryArgs {
     /// JSON (schemas/inventory.schema.json)
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub method: MethodArg,
+}
+
+/// How `inventory` and `vol-list --details` read volume details.
+#[derive(Debug, Args)]
+pub struct MethodArg {
+    /// auto: read the files of a local daemon's dir, fs and netfs pools here, ask
+    /// libvirt for the rest; rpc: ask libvirt for each volume; local: files only
+    #[arg(long, value_name = "METHOD", value_parser = inventory_method(), default_value = "auto")]
+    pub method: InventoryMethod,
 }
 
 /// `pool-build`'s mode, and `--build` of pool-start, pool-create and pool-create-as.
@@ -481,6 +499,8 @@ pub struct VolListArgs {
     /// JSON (schemas/vol-list.schema.json)
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub method: MethodArg,
 }
 
 /// A volume: a name (with --pool), a key or a path.

@@ -106,6 +106,7 @@ fn status<T>(result: &FleetResult<T>) -> u8 {
 fn inventory(fleet: &Fleet, a: &InventoryArgs) -> Result<u8> {
     let options = kvmpool_core::InventoryOptions {
         formats: a.formats,
+        method: a.method.method,
         ..Default::default()
     };
     let result = call(

@@ -226,6 +226,7 @@ pub fn inventory(ctx: &Ctx, a: &InventoryArgs) -> Result<()> {
     let conn = ctx.conn()?;
     let options = InventoryOptions {
         formats: a.formats,
+        method: a.method.method,
         ..InventoryOptions::default()
     };
     let inv = call(

@@ -1,8 +1,8 @@
 //! vol-* commands.
 
 use kvmpool_core::{
-    volume_entries_json, Checksum, DeleteMode, Error, ImportOptions, Resize, Result, Size,
-    TransferOptions, Volume, VolumeField, VolumeSpec,
+    volume_entries_json, Checksum, DeleteMode, Error, ImportOptions, InventoryOptions, Resize,
+    Result, Size, TransferOptions, Volume, VolumeField, VolumeSpec,
 };
 
 use crate::cli::*;
@@ -14,9 +14,13 @@ use crate::transfer::Progress;
 
 pub fn list(ctx: &Ctx, a: &VolListArgs) -> Result<()> {
     let pool = ctx.pool(&a.pool.pool)?;
+    let options = InventoryOptions {
+        method: a.method.method,
+        ..InventoryOptions::default()
+    };
     let vols = call(
-        || format!("Pool::volume_details({:?})", pool.name()),
-        || pool.volume_details(false),
+        || format!("Pool::volume_details_with({:?}, {options:?})", pool.name()),
+        || pool.volume_details_with(&options),
     )?;
     if a.json {
         return output::println(&volume_entries_json(&vols));

@@ -86,6 +86,19 @@ fn other_kinds_and_usage() {
         run.stderr
     );
     kvmpool(TEST, &["pool-list", "--no-such-option"]).expect(2, "usage");
+    // the test driver has no files to read
+    let run = kvmpool(TEST, &["inventory", "--method", "local"]).expect(15, "Unsupported");
+    assert!(
+        run.stderr.contains("inventory method \"local\""),
+        "{}",
+        run.stderr
+    );
+    kvmpool(
+        TEST,
+        &["vol-list", "default-pool", "--details", "--method", "rpc"],
+    )
+    .ok("vol-list --method rpc");
+    kvmpool(TEST, &["inventory", "--method", "fast"]).expect(2, "unknown method: usage");
     kvmpool(TEST, &["pool-define-as", "p", "warp"]).expect(2, "unknown type: usage");
     kvmpool(TEST, &["no-such-command"]).expect(2, "usage");
 }

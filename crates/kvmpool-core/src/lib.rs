@@ -71,7 +71,9 @@ pub use fleet::{
     SharedPool, SharedSource, SharedStorage, SharedVolume, VolumeSighting, FLEET_SCHEMA,
 };
 pub use import::{ImportOptions, ImportReport, DEFAULT_IMPORT_TIMEOUT};
-pub use inventory::{volume_entries_json, Inventory, InventoryOptions, PoolEntry, VolumeEntry};
+pub use inventory::{
+    volume_entries_json, Inventory, InventoryMethod, InventoryOptions, PoolEntry, VolumeEntry,
+};
 pub use manifest::{
     Action, ActionKind, ApplyReport, Blocked, BuildPolicy, Manifest, ManifestPool, ManifestVolume,
     Plan, Policy,

@@ -10,8 +10,12 @@
 //! test driver, a socket that cannot be found or a `/proc` this process may not read)
 //! is not local, and callers use libvirt's calls as always.
 
+use std::io;
+use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
+
+use rustix::fs::{Mode, OFlags, ResolveFlags};
 
 use crate::conn::Connection;
 use crate::uri;
@@ -52,6 +56,40 @@ impl LocalDaemon {
     pub(crate) fn path(&self, path: &str) -> Option<PathBuf> {
         let relative = Path::new(path).strip_prefix("/").ok()?;
         Some(self.root.join(relative))
+    }
+
+    /// The daemon's root, open, for opening many of its paths.
+    pub(crate) fn open_root(&self) -> io::Result<DaemonRoot> {
+        let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let fd = rustix::fs::open(&self.root, flags, Mode::empty())?;
+        Ok(DaemonRoot { fd })
+    }
+}
+
+/// A local daemon's root directory, open. Paths opened through it resolve as the
+/// daemon resolves them, symbolic links included: an absolute link target is taken
+/// inside the daemon's root, not this process's (`/proc/PID/root/...` walks follow
+/// such a link out of it).
+#[derive(Debug)]
+pub(crate) struct DaemonRoot {
+    fd: OwnedFd,
+}
+
+impl DaemonRoot {
+    /// Open the daemon's absolute `path` with `flags` (`openat2` with
+    /// `RESOLVE_IN_ROOT`, Linux 5.6 and later; older kernels give `ENOSYS`).
+    pub(crate) fn open(&self, path: &str, flags: OFlags) -> io::Result<OwnedFd> {
+        let relative = path.strip_prefix('/').ok_or(io::ErrorKind::InvalidInput)?;
+        let resolve = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS;
+        // EAGAIN: a rename elsewhere in the tree raced the walk; the kernel asks for
+        // a retry rather than risk a wrong answer.
+        let mut tries = 0;
+        loop {
+            match rustix::fs::openat2(&self.fd, relative, flags, Mode::empty(), resolve) {
+                Err(rustix::io::Errno::AGAIN) if tries < 3 => tries += 1,
+                other => return other.map_err(io::Error::from),
+            }
+        }
     }
 }
 
@@ -131,5 +169,32 @@ mod tests {
         assert!(seen.starts_with(format!("/proc/{}/root", std::process::id())));
         assert!(seen.exists());
         assert_eq!(me.path("relative/name"), None);
+    }
+
+    #[test]
+    fn absolute_links_resolve_inside_the_daemons_root() {
+        // A daemon whose root is a temporary directory (built by hand: `with_pid`
+        // takes a real /proc entry).
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(root.join("pool")).unwrap();
+        std::fs::write(root.join("pool/disk"), "inside").unwrap();
+        std::os::unix::fs::symlink("/pool/disk", root.join("pool/link")).unwrap();
+        let daemon = LocalDaemon { pid: 0, root };
+        let root = daemon.open_root().unwrap();
+        let read = |path: &str| {
+            let fd = root.open(path, OFlags::RDONLY | OFlags::CLOEXEC)?;
+            std::io::read_to_string(std::fs::File::from(fd))
+        };
+        assert_eq!(read("/pool/link").unwrap(), "inside");
+        assert_eq!(read("/pool/../../pool/disk").unwrap(), "inside");
+        assert_eq!(
+            read("/pool/missing").unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
+        assert_eq!(
+            read("pool/disk").unwrap_err().kind(),
+            io::ErrorKind::InvalidInput
+        );
     }
 }

@@ -380,11 +380,13 @@ impl PyConnection {
         crate::manifest::apply(py, &self.inner, plan)
     }
 
-    /// Every pool and volume with their info, as JSON (sizes in bytes).
-    #[pyo3(signature = (*, formats=false))]
-    fn inventory_json(&self, py: Python<'_>, formats: bool) -> PyResult<String> {
+    /// Every pool and volume with their info, as JSON (sizes in bytes). `method` as
+    /// for Pool.volume_details.
+    #[pyo3(signature = (*, formats=false, method="auto"))]
+    fn inventory_json(&self, py: Python<'_>, formats: bool, method: &str) -> PyResult<String> {
         let options = InventoryOptions {
             formats,
+            method: parse_enum("method", method)?,
             ..InventoryOptions::default()
         };
         let c = &self.inner;
@@ -392,9 +394,14 @@ impl PyConnection {
     }
 
     /// Every pool and volume with their info, as a dict (`json.loads(inventory_json())`).
-    #[pyo3(signature = (*, formats=false))]
-    fn inventory<'py>(&self, py: Python<'py>, formats: bool) -> PyResult<Bound<'py, PyAny>> {
-        let json = self.inventory_json(py, formats)?;
+    #[pyo3(signature = (*, formats=false, method="auto"))]
+    fn inventory<'py>(
+        &self,
+        py: Python<'py>,
+        formats: bool,
+        method: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let json = self.inventory_json(py, formats, method)?;
         py.import("json")?.call_method1("loads", (json,))
     }
 

@@ -191,12 +191,23 @@ impl PyPool {
     }
 
     /// `vol-list --details`: dicts with name, key, path, type, capacity, allocation
-    /// and (with `formats=True`) format.
-    #[pyo3(signature = (*, formats=false))]
-    fn volume_details<'py>(&self, py: Python<'py>, formats: bool) -> PyResult<Bound<'py, PyAny>> {
+    /// and (with `formats=True`) format. `method`: "auto" (files read in this process
+    /// where the daemon is local), "rpc" (libvirt's per-volume calls) or "local".
+    #[pyo3(signature = (*, formats=false, method="auto"))]
+    fn volume_details<'py>(
+        &self,
+        py: Python<'py>,
+        formats: bool,
+        method: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let options = core::InventoryOptions {
+            formats,
+            method: parse_enum("method", method)?,
+            ..core::InventoryOptions::default()
+        };
         let p = &self.inner;
         let json = call(py, || {
-            p.volume_details(formats)
+            p.volume_details_with(&options)
                 .map(|v| core::volume_entries_json(&v))
         })?;
         py.import("json")?.call_method1("loads", (json,))
