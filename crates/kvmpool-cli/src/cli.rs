@@ -56,8 +56,8 @@ pub struct Cli {
     )]
     pub hosts: Option<PathBuf>,
 
-    /// Log on stderr what kvmpool does: -v the steps (changes, plan and apply
-    /// steps), -vv also every library call with its outcome and time
+    /// Log on stderr what kvmpool does: -v the changes made to the host (and each
+    /// plan step applied), -vv also every libvirt call with its outcome and time
     #[arg(short, long, action = ArgAction::Count, global = true)]
     pub verbose: u8,
 

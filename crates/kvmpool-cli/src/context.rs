@@ -5,8 +5,6 @@ use std::cell::OnceCell;
 
 use kvmpool_core::{Connection, Pool, Result, Volume};
 
-use crate::log;
-
 pub struct Ctx {
     uri: Option<String>,
     conn: OnceCell<Connection>,
@@ -26,43 +24,22 @@ impl Ctx {
             return Ok(c);
         }
         let conn = match &self.uri {
-            Some(uri) => log::call(
-                || format!("Connection::open({uri:?})"),
-                || Connection::open(uri),
-            )?,
-            None => log::call(
-                || "Connection::open_default()".into(),
-                Connection::open_default,
-            )?,
+            Some(uri) => Connection::open(uri)?,
+            None => Connection::open_default()?,
         };
-        log::step(format_args!(
-            "connected to {}",
-            conn.uri().unwrap_or_else(|_| "libvirt".into())
-        ));
         Ok(self.conn.get_or_init(|| conn))
     }
 
     /// The pool a POOL argument names (name or UUID).
     pub fn pool(&self, pool: &str) -> Result<Pool> {
         let conn = self.conn()?;
-        log::call(
-            || format!("Connection::lookup_pool({pool:?})"),
-            || conn.lookup_pool(pool),
-        )
+        conn.lookup_pool(pool)
     }
 
     /// The volume a VOL argument names: a name in `pool`, a key, or a path.
     pub fn volume(&self, vol: &str, pool: Option<&str>) -> Result<Volume> {
         let pool = pool.map(|p| self.pool(p)).transpose()?;
         let conn = self.conn()?;
-        log::call(
-            || {
-                format!(
-                    "Connection::lookup_volume({vol:?}, {:?})",
-                    pool.as_ref().map(Pool::name)
-                )
-            },
-            || conn.lookup_volume(vol, pool.as_ref()),
-        )
+        conn.lookup_volume(vol, pool.as_ref())
     }
 }

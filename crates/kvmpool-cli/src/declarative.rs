@@ -2,39 +2,18 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use kvmpool_core::{Action, Manifest, Plan, Result};
+use kvmpool_core::{Manifest, Plan, Result};
 
 use crate::cli::{ApplyArgs, PlanArgs};
 use crate::context::Ctx;
 use crate::exit;
-use crate::log::{self, call};
 use crate::output;
 
 /// `+ pool x: reason` (the plan's own words), for log lines.
-fn describe(a: &Action) -> String {
-    match &a.volume {
-        Some(v) => format!("{} volume {}/{v}: {}", a.action.as_str(), a.pool, a.reason),
-        None => format!("{} pool {}: {}", a.action.as_str(), a.pool, a.reason),
-    }
-}
-
 fn plan_for(ctx: &Ctx, file: &std::path::Path) -> Result<Plan> {
-    let manifest = call(
-        || format!("Manifest::from_file({})", file.display()),
-        || Manifest::from_file(file),
-    )?;
+    let manifest = Manifest::from_file(file)?;
     let conn = ctx.conn()?;
-    let plan = call(
-        || "Connection::plan(manifest)".into(),
-        || conn.plan(&manifest),
-    )?;
-    for a in &plan.actions {
-        log::step(format_args!("plan: {}", describe(a)));
-    }
-    for b in &plan.blocked {
-        log::step(format_args!("plan: refused: pool {}: {}", b.pool, b.reason));
-    }
-    Ok(plan)
+    conn.plan(&manifest)
 }
 
 fn show(plan: &Plan, json: bool) -> Result<()> {
@@ -77,17 +56,7 @@ pub fn apply(ctx: &Ctx, a: &ApplyArgs) -> Result<u8> {
         return Ok(exit::NOT_CONFIRMED);
     }
     let conn = ctx.conn()?;
-    let report = call(
-        || "Connection::apply_with(plan)".into(),
-        || {
-            conn.apply_with(&plan, |step| {
-                log::step(format_args!("apply: {}", describe(step)))
-            })
-        },
-    )?;
-    for s in &report.skipped {
-        log::step(format_args!("apply: nothing to do: {}", describe(s)));
-    }
+    let report = conn.apply(&plan)?;
     output::println(&format!(
         "Applied: {} step(s) done, {} with nothing to do",
         report.done.len(),

@@ -11,7 +11,6 @@ use kvmpool_core::{
 
 use crate::cli::{ApplyArgs, Command, InventoryArgs, PlanArgs};
 use crate::exit;
-use crate::log::{self, call};
 use crate::output;
 use crate::table;
 
@@ -67,10 +66,7 @@ pub fn run(hosts: &Hosts, command: &Command) -> Result<u8> {
         if !hosts.labels.is_empty() {
             options = options.labels(hosts.labels.clone());
         }
-        call(
-            || format!("Fleet::open({} hosts)", hosts.uris.len()),
-            || Fleet::open(&hosts.uris, &options),
-        )
+        Fleet::open(&hosts.uris, &options)
     };
     match command {
         Command::Inventory(a) => inventory(&open()?, a),
@@ -109,10 +105,7 @@ fn inventory(fleet: &Fleet, a: &InventoryArgs) -> Result<u8> {
         method: a.method.method,
         ..Default::default()
     };
-    let result = call(
-        || "Fleet::inventory_with(options)".into(),
-        || Ok(fleet.inventory_with(&options)),
-    )?;
+    let result = fleet.inventory_with(&options);
     if a.json {
         output::println(&result.to_json())?;
         return Ok(status(&result));
@@ -153,14 +146,8 @@ fn inventory(fleet: &Fleet, a: &InventoryArgs) -> Result<u8> {
 }
 
 fn plans(fleet: &Fleet, file: &Path) -> Result<(Manifest, FleetResult<Plan>)> {
-    let manifest = call(
-        || format!("Manifest::from_file({})", file.display()),
-        || Manifest::from_file(file),
-    )?;
-    let plans = call(
-        || "Fleet::plan(manifest)".into(),
-        || Ok(fleet.plan(&manifest)),
-    )?;
+    let manifest = Manifest::from_file(file)?;
+    let plans = fleet.plan(&manifest);
     Ok((manifest, plans))
 }
 
@@ -217,10 +204,7 @@ fn apply(fleet: &Fleet, a: &ApplyArgs) -> Result<u8> {
         return Ok(exit::NOT_CONFIRMED);
     }
     let options = FleetApplyOptions::default().canary(Canary::First);
-    let outcome = call(
-        || "Fleet::apply(plans, canary first)".into(),
-        || fleet.apply(&plans, &options),
-    )?;
+    let outcome = fleet.apply(&plans, &options)?;
     let mut text = String::new();
     for h in &outcome {
         match &h.result {
@@ -237,7 +221,6 @@ fn apply(fleet: &Fleet, a: &ApplyArgs) -> Result<u8> {
         }
     }
     output::print(&text)?;
-    log::step(format_args!("applied to {} hosts", outcome.hosts.len()));
     let skipped = outcome
         .iter()
         .any(|h| matches!(h.result, Ok(ApplyOutcome::Skipped { .. })));

@@ -1,44 +1,44 @@
-//! Log lines on stderr: quiet by default, `-v` for the steps, `-vv` for every library
-//! call (each is one or a few libvirt calls) with its outcome and time.
+//! Log lines on stderr, from kvmpool's own log (core's `tracing` events): quiet by
+//! default, `-v` for the changes made to the host (and each plan step applied), `-vv`
+//! also for every libvirt call with its outcome and time.
 
-use std::fmt::Display;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::time::Instant;
+use std::fmt;
 
-static LEVEL: AtomicU8 = AtomicU8::new(0);
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::registry::LookupSpan;
 
-/// Set the verbosity (the number of `-v`).
-pub fn set_level(level: u8) {
-    LEVEL.store(level, Ordering::Relaxed);
+/// Log at the level the number of `-v` asks for.
+pub fn init(verbose: u8) {
+    let level = match verbose {
+        0 => return,
+        1 => Level::INFO,
+        _ => Level::DEBUG,
+    };
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .event_format(Line)
+        .init();
 }
 
-fn level() -> u8 {
-    LEVEL.load(Ordering::Relaxed)
-}
+/// `kvmpool: <message>`, as the command line's other messages look.
+struct Line;
 
-/// A step: a change made, a plan or apply step (`-v`).
-pub fn step(message: impl Display) {
-    if level() >= 1 {
-        eprintln!("kvmpool: {message}");
+impl<S, N> FormatEvent<S, N> for Line
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        write!(writer, "kvmpool: ")?;
+        ctx.field_format().format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
     }
-}
-
-/// Run one library call, logging it and its outcome with `-vv`.
-pub fn call<T>(
-    what: impl FnOnce() -> String,
-    f: impl FnOnce() -> kvmpool_core::Result<T>,
-) -> kvmpool_core::Result<T> {
-    if level() < 2 {
-        return f();
-    }
-    let what = what();
-    eprintln!("kvmpool: call {what}");
-    let start = Instant::now();
-    let result = f();
-    let ms = start.elapsed().as_secs_f64() * 1000.0;
-    match &result {
-        Ok(_) => eprintln!("kvmpool: ok   {what} ({ms:.1} ms)"),
-        Err(e) => eprintln!("kvmpool: fail {what} ({ms:.1} ms): {}: {e}", e.kind()),
-    }
-    result
 }

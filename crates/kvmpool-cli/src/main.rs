@@ -28,7 +28,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
-    log::set_level(cli.verbose);
+    log::init(cli.verbose);
     transfer::install_interrupt_handler();
     match run(cli) {
         Ok(code) => ExitCode::from(code),

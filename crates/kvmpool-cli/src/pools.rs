@@ -8,7 +8,6 @@ use serde_json::Value;
 
 use crate::cli::*;
 use crate::context::Ctx;
-use crate::log::{self, call};
 use crate::output::{self, yes_no};
 use crate::table;
 
@@ -27,10 +26,7 @@ fn pool_json(entry: &PoolEntry) -> Value {
 }
 
 fn entry(pool: &Pool) -> Result<PoolEntry> {
-    call(
-        || format!("Pool::entry({:?})", pool.name()),
-        || pool.entry(),
-    )
+    pool.entry()
 }
 
 pub fn list(ctx: &Ctx, a: &PoolListArgs) -> Result<()> {
@@ -46,10 +42,7 @@ pub fn list(ctx: &Ctx, a: &PoolListArgs) -> Result<()> {
         types: a.types.clone(),
     };
     let conn = ctx.conn()?;
-    let pools = call(
-        || format!("Connection::list_pools({filter:?})"),
-        || conn.list_pools(&filter),
-    )?;
+    let pools = conn.list_pools(&filter)?;
     if a.name || a.uuid {
         let lines: String = pools
             .iter()
@@ -165,12 +158,9 @@ pub fn fields(lines: &[(&str, String)]) -> String {
 pub fn dumpxml(ctx: &Ctx, a: &PoolDumpxmlArgs) -> Result<()> {
     let pool = ctx.pool(&a.pool.pool)?;
     let xml = if a.inactive {
-        call(
-            || format!("Pool::xml_inactive({:?})", pool.name()),
-            || pool.xml_inactive(),
-        )?
+        pool.xml_inactive()?
     } else {
-        call(|| format!("Pool::xml({:?})", pool.name()), || pool.xml())?
+        pool.xml()?
     };
     output::println(&xml)
 }
@@ -194,31 +184,17 @@ pub fn find_sources(ctx: &Ctx, a: &FindSourcesArgs) -> Result<()> {
         initiator: a.initiator.clone(),
     };
     let conn = ctx.conn()?;
-    let xml = call(
-        || {
-            format!(
-                "Connection::find_pool_sources_xml({}, {query:?})",
-                a.pool_type
-            )
-        },
-        || conn.find_pool_sources_xml(a.pool_type, &query),
-    )?;
+    let xml = conn.find_pool_sources_xml(a.pool_type, &query)?;
     output::println(&xml)
 }
 
 pub fn capabilities(ctx: &Ctx, a: &PoolCapabilitiesArgs) -> Result<()> {
     let conn = ctx.conn()?;
     if a.json {
-        let caps = call(
-            || "Connection::pool_capabilities()".into(),
-            || conn.pool_capabilities(),
-        )?;
+        let caps = conn.pool_capabilities()?;
         return output::json(&serde_json::to_value(&caps).expect("capabilities serialise"));
     }
-    let xml = call(
-        || "Connection::pool_capabilities_xml()".into(),
-        || conn.pool_capabilities_xml(),
-    )?;
+    let xml = conn.pool_capabilities_xml()?;
     output::println(&xml)
 }
 
@@ -229,10 +205,7 @@ pub fn inventory(ctx: &Ctx, a: &InventoryArgs) -> Result<()> {
         method: a.method.method,
         ..InventoryOptions::default()
     };
-    let inv = call(
-        || format!("Connection::inventory({options:?})"),
-        || conn.inventory(&options),
-    )?;
+    let inv = conn.inventory(&options)?;
     if a.json {
         return output::println(&inv.to_json());
     }
@@ -320,11 +293,7 @@ pub fn define_as(ctx: &Ctx, a: &PoolAsArgs) -> Result<()> {
         return output::println(&spec.to_xml());
     }
     let conn = ctx.conn()?;
-    let pool = call(
-        || format!("Connection::define_pool({:?})", spec.name()),
-        || conn.define_pool(&spec),
-    )?;
-    log::step(format_args!("defined pool {}", pool.name()));
+    let pool = conn.define_pool(&spec)?;
     output::println(&format!("Pool {} defined", pool.name()))
 }
 
@@ -335,22 +304,14 @@ pub fn create_as(ctx: &Ctx, a: &PoolCreateAsArgs) -> Result<()> {
     }
     let conn = ctx.conn()?;
     let build = a.build.mode();
-    let pool = call(
-        || format!("Connection::create_pool({:?}, {build:?})", spec.name()),
-        || conn.create_pool(&spec, build),
-    )?;
-    log::step(format_args!("created pool {}", pool.name()));
+    let pool = conn.create_pool(&spec, build)?;
     output::println(&format!("Pool {} created", pool.name()))
 }
 
 pub fn define(ctx: &Ctx, a: &PoolDefineArgs) -> Result<()> {
     let xml = output::read_file(&a.file)?;
     let conn = ctx.conn()?;
-    let pool = call(
-        || format!("Connection::define_pool_xml({})", a.file.display()),
-        || conn.define_pool_xml(&xml),
-    )?;
-    log::step(format_args!("defined pool {}", pool.name()));
+    let pool = conn.define_pool_xml(&xml)?;
     output::println(&format!(
         "Pool {} defined from {}",
         pool.name(),
@@ -362,16 +323,7 @@ pub fn create(ctx: &Ctx, a: &PoolCreateArgs) -> Result<()> {
     let xml = output::read_file(&a.file)?;
     let conn = ctx.conn()?;
     let build = a.build.mode();
-    let pool = call(
-        || {
-            format!(
-                "Connection::create_pool_xml({}, {build:?})",
-                a.file.display()
-            )
-        },
-        || conn.create_pool_xml(&xml, build),
-    )?;
-    log::step(format_args!("created pool {}", pool.name()));
+    let pool = conn.create_pool_xml(&xml, build)?;
     output::println(&format!(
         "Pool {} created from {}",
         pool.name(),
@@ -380,16 +332,9 @@ pub fn create(ctx: &Ctx, a: &PoolCreateArgs) -> Result<()> {
 }
 
 /// A lifecycle command on one pool: look it up, call, say what was done.
-fn lifecycle(
-    ctx: &Ctx,
-    name: &str,
-    what: &str,
-    done: &str,
-    f: impl FnOnce(&Pool) -> Result<()>,
-) -> Result<()> {
+fn lifecycle(ctx: &Ctx, name: &str, done: &str, f: impl FnOnce(&Pool) -> Result<()>) -> Result<()> {
     let pool = ctx.pool(name)?;
-    call(|| format!("Pool::{what}({:?})", pool.name()), || f(&pool))?;
-    log::step(format_args!("pool {}: {what}", pool.name()));
+    f(&pool)?;
     output::println(&format!("Pool {} {done}", pool.name()))
 }
 
@@ -401,38 +346,30 @@ pub fn build(ctx: &Ctx, a: &PoolBuildArgs) -> Result<()> {
     } else {
         BuildMode::Normal
     };
-    lifecycle(ctx, &a.pool.pool, "build", "built", |p| p.build(mode))
+    lifecycle(ctx, &a.pool.pool, "built", |p| p.build(mode))
 }
 
 pub fn start(ctx: &Ctx, a: &PoolStartArgs) -> Result<()> {
     let build = a.build.mode();
-    lifecycle(ctx, &a.pool.pool, "start_with_build", "started", |p| {
-        p.start_with_build(build)
-    })
+    lifecycle(ctx, &a.pool.pool, "started", |p| p.start_with_build(build))
 }
 
 pub fn destroy(ctx: &Ctx, a: &PoolArg) -> Result<()> {
-    lifecycle(ctx, &a.pool, "destroy", "destroyed", Pool::destroy)
+    lifecycle(ctx, &a.pool, "destroyed", Pool::destroy)
 }
 
 pub fn delete(ctx: &Ctx, a: &PoolArg) -> Result<()> {
-    lifecycle(ctx, &a.pool, "delete", "deleted", |p| {
+    lifecycle(ctx, &a.pool, "deleted", |p| {
         p.delete(kvmpool_core::DeleteMode::Normal)
     })
 }
 
 pub fn undefine(ctx: &Ctx, a: &PoolArg) -> Result<()> {
-    lifecycle(
-        ctx,
-        &a.pool,
-        "undefine",
-        "has been undefined",
-        Pool::undefine,
-    )
+    lifecycle(ctx, &a.pool, "has been undefined", Pool::undefine)
 }
 
 pub fn refresh(ctx: &Ctx, a: &PoolArg) -> Result<()> {
-    lifecycle(ctx, &a.pool, "refresh", "refreshed", Pool::refresh)
+    lifecycle(ctx, &a.pool, "refreshed", Pool::refresh)
 }
 
 pub fn autostart(ctx: &Ctx, a: &PoolAutostartArgs) -> Result<()> {
@@ -442,7 +379,5 @@ pub fn autostart(ctx: &Ctx, a: &PoolAutostartArgs) -> Result<()> {
     } else {
         "unmarked as autostarted"
     };
-    lifecycle(ctx, &a.pool.pool, "set_autostart", done, |p| {
-        p.set_autostart(on)
-    })
+    lifecycle(ctx, &a.pool.pool, done, |p| p.set_autostart(on))
 }

@@ -26,7 +26,7 @@ pub fn install_interrupt_handler() {
         }
     });
     if let Err(e) = installed {
-        crate::log::step(format_args!("no Ctrl-C handler: {e}"));
+        tracing::warn!(target: "kvmpool", "no Ctrl-C handler: {e}");
     }
 }
 

@@ -7,7 +7,6 @@ use kvmpool_core::{
 
 use crate::cli::*;
 use crate::context::Ctx;
-use crate::log::{self, call};
 use crate::output;
 use crate::pools::{fields, volume_table};
 use crate::transfer::Progress;
@@ -18,10 +17,7 @@ pub fn list(ctx: &Ctx, a: &VolListArgs) -> Result<()> {
         method: a.method.method,
         ..InventoryOptions::default()
     };
-    let vols = call(
-        || format!("Pool::volume_details_with({:?}, {options:?})", pool.name()),
-        || pool.volume_details_with(&options),
-    )?;
+    let vols = pool.volume_details_with(&options)?;
     if a.json {
         return output::println(&volume_entries_json(&vols));
     }
@@ -30,10 +26,7 @@ pub fn list(ctx: &Ctx, a: &VolListArgs) -> Result<()> {
 
 pub fn info(ctx: &Ctx, a: &VolInfoArgs) -> Result<()> {
     let vol = ctx.volume(&a.vol.vol, a.vol.pool.as_deref())?;
-    let entry = call(
-        || format!("Volume::entry({:?})", vol.name()),
-        || vol.entry(false),
-    )?;
+    let entry = vol.entry(false)?;
     if a.json {
         return output::println(
             &serde_json::to_string_pretty(&entry).expect("volume entries serialise"),
@@ -52,10 +45,7 @@ pub fn info(ctx: &Ctx, a: &VolInfoArgs) -> Result<()> {
         ("Capacity:", size(entry.capacity)),
     ];
     if a.physical {
-        let physical = call(
-            || format!("Volume::physical({:?})", vol.name()),
-            || vol.physical(),
-        )?;
+        let physical = vol.physical()?;
         lines.push(("Physical:", size(physical)));
     } else {
         lines.push(("Allocation:", size(entry.allocation)));
@@ -65,7 +55,7 @@ pub fn info(ctx: &Ctx, a: &VolInfoArgs) -> Result<()> {
 
 pub fn dumpxml(ctx: &Ctx, a: &VolArg) -> Result<()> {
     let vol = ctx.volume(&a.vol, a.pool.as_deref())?;
-    let xml = call(|| format!("Volume::xml({:?})", vol.name()), || vol.xml())?;
+    let xml = vol.xml()?;
     output::println(&xml)
 }
 
@@ -76,7 +66,7 @@ pub fn key(ctx: &Ctx, a: &VolArg) -> Result<()> {
 
 pub fn path(ctx: &Ctx, a: &VolArg) -> Result<()> {
     let vol = ctx.volume(&a.vol, a.pool.as_deref())?;
-    let path = call(|| format!("Volume::path({:?})", vol.name()), || vol.path())?;
+    let path = vol.path()?;
     output::println(&path)
 }
 
@@ -87,7 +77,7 @@ pub fn name(ctx: &Ctx, a: &VolIdArg) -> Result<()> {
 
 pub fn pool(ctx: &Ctx, a: &VolPoolArgs) -> Result<()> {
     let vol = ctx.volume(&a.vol.vol, None)?;
-    let pool = call(|| format!("Volume::pool({:?})", vol.name()), || vol.pool())?;
+    let pool = vol.pool()?;
     if a.uuid {
         output::println(&pool.uuid().hyphenated().to_string())
     } else {
@@ -100,10 +90,7 @@ pub fn pool(ctx: &Ctx, a: &VolPoolArgs) -> Result<()> {
 pub fn create_as(ctx: &Ctx, a: &VolCreateAsArgs) -> Result<()> {
     let pool = ctx.pool(&a.pool.pool)?;
     let backing = match &a.backing_vol {
-        Some(b) => Some(call(
-            || format!("Pool::backing_path({b:?})"),
-            || pool.backing_path(b),
-        )?),
+        Some(b) => Some(pool.backing_path(b)?),
         None => None,
     };
     let mut options: Vec<(&str, &str)> = Vec::new();
@@ -121,21 +108,10 @@ pub fn create_as(ctx: &Ctx, a: &VolCreateAsArgs) -> Result<()> {
     }
     let spec = VolumeSpec::from_virsh_args(&a.name, &a.capacity, &options)?;
     if a.print_xml {
-        let ty = call(
-            || format!("Pool::pool_type({:?})", pool.name()),
-            || pool.pool_type(),
-        )?;
+        let ty = pool.pool_type()?;
         return output::println(&spec.to_xml_in(ty));
     }
-    let vol = call(
-        || format!("Pool::create_volume({:?}, {:?})", pool.name(), spec.name),
-        || pool.create_volume(&spec),
-    )?;
-    log::step(format_args!(
-        "created volume {}/{}",
-        pool.name(),
-        vol.name()
-    ));
+    let vol = pool.create_volume(&spec)?;
     output::println(&format!("Vol {} created", vol.name()))
 }
 
@@ -151,27 +127,10 @@ pub fn create(ctx: &Ctx, a: &VolCreateArgs) -> Result<()> {
     let xml = output::read_file(&a.file)?;
     let vol = if a.prealloc_metadata {
         let spec = with_prealloc_metadata(VolumeSpec::from_xml(&xml)?, true)?;
-        call(
-            || format!("Pool::create_volume({:?}, {:?})", pool.name(), spec.name),
-            || pool.create_volume(&spec),
-        )?
+        pool.create_volume(&spec)?
     } else {
-        call(
-            || {
-                format!(
-                    "Pool::create_volume_xml({:?}, {})",
-                    pool.name(),
-                    a.file.display()
-                )
-            },
-            || pool.create_volume_xml(&xml),
-        )?
+        pool.create_volume_xml(&xml)?
     };
-    log::step(format_args!(
-        "created volume {}/{}",
-        pool.name(),
-        vol.name()
-    ));
     output::println(&format!(
         "Vol {} created from {}",
         vol.name(),
@@ -184,22 +143,7 @@ pub fn create_from(ctx: &Ctx, a: &VolCreateFromArgs) -> Result<()> {
     let xml = output::read_file(&a.file)?;
     let spec = with_prealloc_metadata(VolumeSpec::from_xml(&xml)?, a.prealloc_metadata)?;
     let source = ctx.volume(&a.vol, a.inputpool.as_deref())?;
-    let vol = call(
-        || {
-            format!(
-                "Pool::create_volume_from({:?}, {:?}, {:?})",
-                pool.name(),
-                spec.name,
-                source.name()
-            )
-        },
-        || pool.create_volume_from(&spec, &source),
-    )?;
-    log::step(format_args!(
-        "created volume {}/{}",
-        pool.name(),
-        vol.name()
-    ));
+    let vol = pool.create_volume_from(&spec, &source)?;
     output::println(&format!(
         "Vol {} created from input vol {}",
         vol.name(),
@@ -209,43 +153,20 @@ pub fn create_from(ctx: &Ctx, a: &VolCreateFromArgs) -> Result<()> {
 
 pub fn clone(ctx: &Ctx, a: &VolCloneArgs) -> Result<()> {
     let vol = ctx.volume(&a.vol.vol, a.vol.pool.as_deref())?;
-    let copy = call(
-        || {
-            format!(
-                "Volume::clone_as({:?}, {:?}, {})",
-                vol.name(),
-                a.newname,
-                a.reflink
-            )
-        },
-        || vol.clone_as(&a.newname, a.reflink),
-    )?;
-    log::step(format_args!(
-        "cloned volume {} to {}",
-        vol.name(),
-        copy.name()
-    ));
+    let copy = vol.clone_as(&a.newname, a.reflink)?;
     output::println(&format!("Vol {} cloned from {}", copy.name(), vol.name()))
 }
 
 pub fn delete(ctx: &Ctx, a: &VolArg) -> Result<()> {
     let vol = ctx.volume(&a.vol, a.pool.as_deref())?;
-    call(
-        || format!("Volume::delete({:?})", vol.name()),
-        || vol.delete(DeleteMode::Normal),
-    )?;
-    log::step(format_args!("deleted volume {}", vol.name()));
+    vol.delete(DeleteMode::Normal)?;
     output::println(&format!("Vol {} deleted", a.vol))
 }
 
 pub fn resize(ctx: &Ctx, a: &VolResizeArgs) -> Result<()> {
     let resize = Resize::from_virsh(&a.capacity, a.delta, a.shrink, a.allocate)?;
     let vol = ctx.volume(&a.vol.vol, a.vol.pool.as_deref())?;
-    call(
-        || format!("Volume::resize({:?}, {resize:?})", vol.name()),
-        || vol.resize(resize),
-    )?;
-    log::step(format_args!("resized volume {}", vol.name()));
+    vol.resize(resize)?;
     output::println(&format!(
         "Size of volume '{}' successfully changed to {}",
         vol.name(),
@@ -256,11 +177,7 @@ pub fn resize(ctx: &Ctx, a: &VolResizeArgs) -> Result<()> {
 pub fn wipe(ctx: &Ctx, a: &VolWipeArgs) -> Result<()> {
     let vol = ctx.volume(&a.vol.vol, a.vol.pool.as_deref())?;
     let algorithm = a.algorithm.unwrap_or_default();
-    call(
-        || format!("Volume::wipe({:?}, {algorithm})", vol.name()),
-        || vol.wipe(algorithm),
-    )?;
-    log::step(format_args!("wiped volume {}", vol.name()));
+    vol.wipe(algorithm)?;
     output::println(&format!("Vol {} wiped", a.vol.vol))
 }
 
@@ -279,43 +196,24 @@ fn transfer_options(a: &TransferArgs) -> TransferOptions {
 fn transfer(
     vol: &Volume,
     verb: &'static str,
-    method: &str,
     a: &TransferArgs,
     f: impl FnOnce(&TransferOptions) -> Result<kvmpool_core::TransferReport>,
 ) -> Result<()> {
     let progress = Progress::start(verb, vol.name());
     let options = progress.options(transfer_options(a));
-    let outcome = call(
-        || {
-            format!(
-                "Volume::{method}({:?}, {}, {options:?})",
-                vol.name(),
-                a.file.display()
-            )
-        },
-        || f(&options),
-    );
+    let outcome = f(&options);
     progress.finish(outcome.as_ref().ok());
-    let report = outcome?;
-    log::step(format_args!(
-        "{verb} {} bytes of data, {} bytes of holes ({})",
-        report.data_bytes, report.hole_bytes, report.method
-    ));
-    Ok(())
+    outcome.map(drop)
 }
 
 pub fn upload(ctx: &Ctx, a: &TransferArgs) -> Result<()> {
     let vol = ctx.volume(&a.vol, a.pool.as_deref())?;
-    transfer(&vol, "uploaded", "upload_file", a, |o| {
-        vol.upload_file(&a.file, o)
-    })
+    transfer(&vol, "uploaded", a, |o| vol.upload_file(&a.file, o))
 }
 
 pub fn download(ctx: &Ctx, a: &TransferArgs) -> Result<()> {
     let vol = ctx.volume(&a.vol, a.pool.as_deref())?;
-    transfer(&vol, "downloaded", "download_file", a, |o| {
-        vol.download_file(&a.file, o)
-    })
+    transfer(&vol, "downloaded", a, |o| vol.download_file(&a.file, o))
 }
 
 /// The checksum options as the core reads them (`sha256:HEX`).
@@ -357,17 +255,8 @@ pub fn import(ctx: &Ctx, a: &ImportArgs) -> Result<()> {
     let pool = ctx.pool(&a.pool)?;
     let progress = Progress::start("imported", &a.source);
     let options = progress.import_options(import_options(a)?);
-    let outcome = call(
-        || format!("Pool::import_image({:?}, {:?})", pool.name(), a.source),
-        || pool.import_image(&a.source, &options),
-    );
+    let outcome = pool.import_image(&a.source, &options);
     progress.finish(outcome.as_ref().ok().map(|(_, r)| &r.transfer));
-    let (vol, report) = outcome?;
-    log::step(format_args!(
-        "imported {} ({} image, {})",
-        vol.name(),
-        report.format,
-        report.capacity
-    ));
+    let (vol, _) = outcome?;
     output::println(&format!("Vol {} imported", vol.name()))
 }

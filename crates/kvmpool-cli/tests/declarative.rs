@@ -91,7 +91,19 @@ fn plan_apply_drift_on_the_live_daemon() {
     assert!(
         applied
             .stderr
-            .contains(&format!("kvmpool: apply: define-pool pool {gi}")),
+            .contains(&format!(": define-pool pool {gi}: define (")),
+        "{}",
+        applied.stderr
+    );
+    assert!(
+        applied.stderr.contains("kvmpool: apply: step 1 of "),
+        "{}",
+        applied.stderr
+    );
+    assert!(
+        applied
+            .stderr
+            .contains(&format!("kvmpool: pool {gi}: defined")),
         "{}",
         applied.stderr
     );

@@ -51,6 +51,23 @@ fn tutorial_dir_pool_through_the_cli_checked_with_virsh() {
     assert_eq!(row(&listed, &pool)[1..], ["active", "yes"]);
     let info = virsh(uri, &["pool-info", &pool]);
     assert!(info.contains("State:          running"), "{info}");
+    // the log: nothing by default, the libvirt calls with their times at -vv, the
+    // same output on stdout either way
+    let quiet = kvmpool(uri, &["pool-info", &pool]).ok("pool-info");
+    let loud = kvmpool(uri, &["-vv", "pool-info", &pool]).ok("-vv pool-info");
+    assert_eq!(quiet.stderr, "");
+    assert_eq!(quiet.stdout, loud.stdout);
+    for call in [
+        "virConnectOpen",
+        "virStoragePoolLookupByName",
+        "virStoragePoolGetInfo",
+    ] {
+        assert!(
+            loud.stderr.contains(&format!("kvmpool: {call}: ok in ")),
+            "{call}: {}",
+            loud.stderr
+        );
+    }
 
     // volumes
     assert_eq!(
@@ -133,8 +150,11 @@ fn tutorial_dir_pool_through_the_cli_checked_with_virsh() {
             &[&args[..], &["--pool", &pool, "--method", method]].concat(),
         )
         .ok("vol-download --method");
+        // -v logs the change, with the transfer's report
         assert!(
-            run.stderr.contains(&format!("({method})")),
+            run.stderr.contains("kvmpool: volume ")
+                && run.stderr.contains(": downloaded to ")
+                && run.stderr.contains(&format!(" of holes, {method})")),
             "{}",
             run.stderr
         );
