@@ -162,6 +162,33 @@
 #define KVMPOOL_EXPORT_NO_SPARSE 2
 
 /**
+ * Log level: nothing (kvmpool_set_log() `max_level`).
+ */
+#define KVMPOOL_LOG_OFF 0
+
+/**
+ * Log level: errors.
+ */
+#define KVMPOOL_LOG_ERROR 1
+
+/**
+ * Log level: warnings.
+ */
+#define KVMPOOL_LOG_WARN 2
+
+/**
+ * Log level: every change kvmpool makes to a host ("pool guest_images: started",
+ * "volume guest_images/vm1.qcow2: created", each plan step applied).
+ */
+#define KVMPOOL_LOG_INFO 3
+
+/**
+ * Log level: also every libvirt call, with its outcome and time
+ * ("virStoragePoolGetInfo: ok in 0.08 ms").
+ */
+#define KVMPOOL_LOG_DEBUG 4
+
+/**
  * `pool-build` mode: libvirt's default for the pool type.
  */
 #define KVMPOOL_BUILD_NORMAL 0
@@ -766,6 +793,18 @@ typedef struct {
      */
     uint32_t flags;
 } kvmpool_export_options;
+
+/**
+ * A log callback: the message's `level` (KVMPOOL_LOG_ERROR to KVMPOOL_LOG_DEBUG),
+ * the `message` (valid during the call only) and the `userdata` given to
+ * kvmpool_set_log().
+ *
+ * Thread-safety contract: the callback runs on the thread that logs: the caller's
+ * own for its calls, kvmpool's event thread, a fleet's worker threads. It must be
+ * safe to call from any thread and at the same time from several, and must not call
+ * kvmpool_set_log().
+ */
+typedef void (*kvmpool_log_cb)(uint32_t level, const char *message, void *userdata);
 
 /**
  * What kvmpool_pool_ensure() should make true. Start from
@@ -1379,6 +1418,15 @@ const kvmpool_pool_source *kvmpool_pool_sources_get(const kvmpool_pool_sources *
  * one of its sources has returned.
  */
 void kvmpool_pool_sources_free(kvmpool_pool_sources *list);
+
+/**
+ * Send kvmpool's log messages up to `max_level` (KVMPOOL_LOG_OFF to
+ * KVMPOOL_LOG_DEBUG) to `callback` with `userdata`; KVMPOOL_LOG_OFF or a NULL
+ * callback turns the log off. Once this returns, the previous callback is no longer
+ * called (a call under way has finished). Without this call kvmpool logs nothing.
+ * Thread-safe.
+ */
+kvmpool_status kvmpool_set_log(uint32_t max_level, kvmpool_log_cb callback, void *userdata);
 
 /**
  * Read a TOML manifest. A bad manifest fails with KVMPOOL_ERR_INVALID_SPEC; the
