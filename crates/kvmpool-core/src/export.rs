@@ -4,7 +4,6 @@
 use std::fmt;
 use std::fs::File;
 use std::path::Path;
-use std::sync::Arc;
 
 use crate::checksum::{self, hash_file, Checksum, ChecksumAlgorithm, Hashers};
 use crate::error::{Error, ErrorKind, Result};
@@ -13,8 +12,8 @@ use crate::qemu_img::{self, Convert, TempPath};
 use crate::spec::VolumeFormat;
 use crate::trace::change;
 use crate::transfer::{
-    is_block_device, CancelToken, FileSink, ProgressFn, Sink, TempFile, TransferOptions,
-    TransferReport,
+    is_block_device, progress_and_cancel, CancelToken, FileSink, ProgressFn, Sink, TempFile,
+    TransferOptions, TransferReport,
 };
 use crate::units::Size;
 use crate::volume::Volume;
@@ -98,17 +97,7 @@ impl ExportOptions {
         self
     }
 
-    /// Report progress; the callback returns `false` to cancel.
-    pub fn progress(mut self, f: impl Fn(u64, u64) -> bool + Send + Sync + 'static) -> Self {
-        self.progress = Some(Arc::new(f));
-        self
-    }
-
-    /// Cancel through this token.
-    pub fn cancel_token(mut self, token: CancelToken) -> Self {
-        self.cancel = Some(token);
-        self
-    }
+    progress_and_cancel!();
 }
 
 /// What [`Volume::export`] wrote.

@@ -28,7 +28,6 @@ use std::fs::File;
 use std::io::{ErrorKind as IoKind, Read, Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::checksum::{self, hash_file, Checksum, Hashers};
@@ -42,8 +41,8 @@ use crate::qemu_img::{self, Convert, TempPath};
 use crate::spec::{check, PoolType, VolumeFormat, VolumeSpec, VolumeType};
 use crate::trace::change;
 use crate::transfer::{
-    is_zero, next_data, send_zeros, upload_flags, CancelToken, ProgressFn, Ticker, TransferMethod,
-    TransferOptions, TransferReport, VolStream, CHUNK_BYTES,
+    is_zero, next_data, progress_and_cancel, send_zeros, upload_flags, CancelToken, ProgressFn,
+    Ticker, TransferMethod, TransferOptions, TransferReport, VolStream, CHUNK_BYTES,
 };
 use crate::units::Size;
 use crate::volume::Volume;
@@ -165,17 +164,7 @@ impl ImportOptions {
         self
     }
 
-    /// Report progress; the callback returns `false` to cancel.
-    pub fn progress(mut self, f: impl Fn(u64, u64) -> bool + Send + Sync + 'static) -> Self {
-        self.progress = Some(Arc::new(f));
-        self
-    }
-
-    /// Cancel through this token.
-    pub fn cancel_token(mut self, token: CancelToken) -> Self {
-        self.cancel = Some(token);
-        self
-    }
+    progress_and_cancel!();
 
     /// Replace an existing volume of the same name.
     pub fn overwrite(mut self, on: bool) -> Self {

@@ -15,7 +15,7 @@ mod shim;
 mod sinks;
 mod upload;
 
-pub(crate) use options::Ticker;
+pub(crate) use options::{progress_and_cancel, Ticker};
 pub use options::{
     CancelToken, InterruptFn, ProgressFn, TransferMethod, TransferOptions, TransferReport,
     CHUNK_BYTES, INTERRUPT_EVERY,

@@ -74,6 +74,34 @@ impl CancelToken {
     }
 }
 
+/// `progress` and `cancel_token`, the same on the options of every call that moves
+/// bytes ([`TransferOptions`], `ImportOptions`, `ExportOptions`): fields `progress`
+/// and `cancel`.
+macro_rules! progress_and_cancel {
+    () => {
+        /// Report progress; the callback returns `false` to cancel.
+        ///
+        /// Contract: the callback is called on the thread that called the transfer
+        /// (`upload_file`, `upload_reader`, `download_file`, `download_writer`,
+        /// `Pool::create_volume_from_file`, `Pool::import_image`, `Volume::export`),
+        /// and only while that call runs; never on a worker thread of the transfer.
+        /// Front ends rely on this: the C API passes a C callback and its
+        /// `void *userdata` (not thread-safe in general) through it, and Python calls
+        /// back into the interpreter from it.
+        pub fn progress(mut self, f: impl Fn(u64, u64) -> bool + Send + Sync + 'static) -> Self {
+            self.progress = Some(std::sync::Arc::new(f));
+            self
+        }
+
+        /// Cancel through this token.
+        pub fn cancel_token(mut self, token: $crate::transfer::CancelToken) -> Self {
+            self.cancel = Some(token);
+            self
+        }
+    };
+}
+pub(crate) use progress_and_cancel;
+
 /// Options of an upload or download.
 #[derive(Clone, Default)]
 pub struct TransferOptions {
@@ -133,24 +161,7 @@ impl TransferOptions {
         self
     }
 
-    /// Report progress; the callback returns `false` to cancel.
-    ///
-    /// Contract: the callback is called on the thread that called the transfer
-    /// (`upload_file`, `upload_reader`, `download_file`, `download_writer`,
-    /// `Pool::create_volume_from_file`), and only while that call runs; never on a
-    /// worker thread of the transfer. Front ends rely on this: the C API passes a C
-    /// callback and its `void *userdata` (not thread-safe in general) through it, and
-    /// Python calls back into the interpreter from it.
-    pub fn progress(mut self, f: impl Fn(u64, u64) -> bool + Send + Sync + 'static) -> Self {
-        self.progress = Some(Arc::new(f));
-        self
-    }
-
-    /// Cancel through this token.
-    pub fn cancel_token(mut self, token: CancelToken) -> Self {
-        self.cancel = Some(token);
-        self
-    }
+    progress_and_cancel!();
 
     /// Ask `check` whether to stop, on the thread that called the transfer: once
     /// before the first byte moves and then between chunks, at most every
