@@ -20,6 +20,7 @@
  */
 #include "kvmpool_test.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -901,6 +902,112 @@ static void netfs_pool_kvmnfs_from_the_tutorial(void)
     }
 }
 
+/* ---- the NFS server stopped under a mounted pool -------------------------------- */
+
+struct nfs_download {
+    kvmpool_vol *vol;
+    const char *out;
+    kvmpool_status rc; /* read after the join */
+    _Atomic int finished;
+};
+
+static void *nfs_download_run(void *arg)
+{
+    struct nfs_download *d = arg;
+    d->rc = kvmpool_vol_download_file(d->vol, d->out, 0, 3 * MiB, 0, NULL, NULL);
+    d->finished = 1;
+    return NULL;
+}
+
+static void nfs_server_start(void)
+{
+    free(gsh("rpc.nfsd -H %s 4", env("KVMPOOL_VM_NFS_HOST")));
+}
+
+/* Download until it works (a server that comes back holds state for its grace period
+ * first), for up to a minute. */
+static kvmpool_status download_when_back(kvmpool_vol *vol, const char *out)
+{
+    double start = now();
+    kvmpool_status rc;
+    while ((rc = kvmpool_vol_download_file(vol, out, 0, 3 * MiB, 0, NULL, NULL)) != KVMPOOL_OK &&
+           now() - start < 60)
+        sleep(2);
+    return rc;
+}
+
+/* Hard mount (NFS's default): a download waits for the server and completes once it is
+ * back. Soft mount: it fails instead of waiting, the destination untouched, and works
+ * again once the server is back. */
+static void netfs_pool_with_the_nfs_server_stopped(void)
+{
+    const char *host = env("KVMPOOL_VM_NFS_HOST"), *export = env("KVMPOOL_VM_NFS_EXPORT");
+    static const char *const names[] = {"cnfshard", "cnfssoft"};
+    char data[1200];
+    in_scratch(data, sizeof data, "nfs-data.img");
+    CHECK(kt_write_at(data, 0, 3 * MiB, 5) == 0);
+
+    for (size_t soft = 0; soft < 2; soft++) {
+        struct gone g[1] = {{NULL, true, false}};
+        kvmpool_pool_spec *spec = NULL;
+        kvmpool_vol *vol = NULL;
+        char target[256], out[1200], volname[64];
+        snprintf(target, sizeof target, "/mnt/%s", names[soft]);
+        snprintf(volname, sizeof volname, "%s.img", names[soft]);
+        snprintf(out, sizeof out, "%s/%s.back", scratch, names[soft]);
+        TRY(kvmpool_pool_spec_netfs(names[soft], host, export, target, &spec));
+        TRY(kvmpool_pool_spec_set_format(spec, "nfs"));
+        if (soft) {
+            TRY(kvmpool_pool_spec_add_mount_option(spec, "soft"));
+            TRY(kvmpool_pool_spec_add_mount_option(spec, "timeo=10"));
+            TRY(kvmpool_pool_spec_add_mount_option(spec, "retrans=1"));
+        }
+        TRY(kvmpool_pool_define(conn, spec, &g[0].pool));
+        kvmpool_pool *pool = g[0].pool;
+        TRY(kvmpool_pool_build(pool, KVMPOOL_BUILD_NORMAL));
+        TRY(kvmpool_pool_start(pool));
+        TRY(create_vol(pool, volname, 8 * MiB, UINT64_MAX, 0, NULL, &vol));
+        TRY(kvmpool_vol_upload_file(vol, data, 0, 0, 0, NULL, NULL));
+        free(gsh("sync; echo 3 > /proc/sys/vm/drop_caches")); /* reads must reach the server */
+        if (soft) {
+            FILE *f = fopen(out, "w");
+            CHECK(f != NULL && fputs("keep me", f) >= 0 && fclose(f) == 0);
+            free(gsh("rpc.nfsd 0"));
+            double start = now();
+            kvmpool_status rc = fails(kvmpool_vol_download_file(vol, out, 0, 3 * MiB, 0, NULL, NULL));
+            CHECK_ERR(rc == KVMPOOL_ERR_LIBVIRT || rc == KVMPOOL_ERR_IO);
+            CHECK(now() - start < 60); /* a soft mount answers */
+            char kept[16] = "";
+            f = fopen(out, "r");
+            CHECK(f != NULL && fgets(kept, sizeof kept, f) != NULL);
+            if (f != NULL)
+                fclose(f);
+            CHECK_STREQ(kept, "keep me");
+            nfs_server_start();
+            CHECK_OK(download_when_back(vol, out));
+        } else {
+            struct nfs_download d = {vol, out, KVMPOOL_ERR_PANIC, 0};
+            pthread_t worker;
+            free(gsh("rpc.nfsd 0"));
+            CHECK(pthread_create(&worker, NULL, nfs_download_run, &d) == 0);
+            sleep(5);
+            CHECK(!d.finished); /* still waiting for the server */
+            nfs_server_start();
+            CHECK(pthread_join(worker, NULL) == 0);
+            CHECK(d.rc == KVMPOOL_OK);
+        }
+        CHECK(kt_same_file(data, out));
+        CHECK_OK(kvmpool_pool_refresh(pool));
+        CHECK_OK(kvmpool_vol_delete(vol, KVMPOOL_DELETE_NORMAL));
+        CHECK_OK(kvmpool_pool_destroy(pool));
+        CHECK_OK(kvmpool_pool_undefine(pool));
+    out:
+        kvmpool_vol_free(vol);
+        kvmpool_pool_spec_free(spec);
+        gone_run(g, 1);
+    }
+}
+
 static void disk_pool_creates_and_deletes_partitions(void)
 {
     const char *disk = env("KVMPOOL_VM_DISK_POOL_DISK");
@@ -964,6 +1071,7 @@ int main(void)
         {"iscsi_session_dropped_under_a_running_pool",
          iscsi_session_dropped_under_a_running_pool},
         {"netfs_pool_kvmnfs_from_the_tutorial", netfs_pool_kvmnfs_from_the_tutorial},
+        {"netfs_pool_with_the_nfs_server_stopped", netfs_pool_with_the_nfs_server_stopped},
         {"disk_pool_creates_and_deletes_partitions", disk_pool_creates_and_deletes_partitions},
     };
     const char *why = getenv("KVMPOOL_VM_ERROR");

@@ -17,6 +17,7 @@ import filecmp
 import os
 import shlex
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any, Iterator, List, Tuple
@@ -461,6 +462,81 @@ def test_vm_netfs_pool_kvmnfs_from_the_tutorial(gone: Gone, tmp_path: Path) -> N
         raw.delete()
         pool.destroy()
         assert f" {target} " not in vm.sh("cat /proc/mounts")
+        pool.undefine()
+
+
+class NfsServerStopped:
+    """The guest's NFS server stopped for the `with` block, started again after."""
+
+    def __init__(self, vm: Vm) -> None:
+        self.vm = vm
+
+    def __enter__(self) -> "NfsServerStopped":
+        self.vm.sh("rpc.nfsd 0")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.vm.sh(f"rpc.nfsd -H {env('KVMPOOL_VM_NFS_HOST')} 4")
+
+
+def download_when_back(vol: kvmpool.Volume, out: Path, length: int) -> None:
+    """Download until it works (a server that comes back holds state for its grace
+    period first), for up to a minute."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            vol.download(out, length=length)
+            return
+        except kvmpool.Error:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(2)
+
+
+def test_vm_netfs_pool_with_the_nfs_server_stopped(gone: Gone, tmp_path: Path) -> None:
+    """Hard mount (NFS's default): a download waits for the server and completes once
+    it is back. Soft mount: it fails instead of waiting, the destination untouched,
+    and works again once the server is back."""
+    vm = guest()
+    conn = vm.conn()
+    host = env("KVMPOOL_VM_NFS_HOST")
+    export = env("KVMPOOL_VM_NFS_EXPORT")
+    data = random_file(tmp_path / "data.img", 3 * MiB)
+    for name, options in (("pynfshard", None), ("pynfssoft", ["soft", "timeo=10", "retrans=1"])):
+        spec = kvmpool.PoolSpec.netfs(
+            name, host, export, f"/mnt/{name}", format="nfs", mount_options=options
+        )
+        pool = gone.add(conn.define_pool(spec), volumes=True, delete=False)
+        pool.build()
+        pool.start()
+        vol = pool.create_volume(kvmpool.VolumeSpec(f"{name}.img", 8 * MiB))
+        vol.upload(data)
+        vm.sh("sync; echo 3 > /proc/sys/vm/drop_caches")  # reads must reach the server
+        out = tmp_path / f"{name}.back"
+        if options:
+            out.write_bytes(b"keep me")
+            with NfsServerStopped(vm):
+                started = time.monotonic()
+                with pytest.raises((kvmpool.LibvirtError, kvmpool.IoError)):
+                    vol.download(out, length=3 * MiB)
+                assert time.monotonic() - started < 60, "a soft mount answers"
+                assert out.read_bytes() == b"keep me"
+            download_when_back(vol, out, 3 * MiB)
+        else:
+            result: List[Any] = []
+            with NfsServerStopped(vm):
+                worker = threading.Thread(
+                    target=lambda: result.append(vol.download(out, length=3 * MiB))
+                )
+                worker.start()
+                worker.join(5)
+                assert worker.is_alive(), "the download waits for the server"
+            worker.join(120)
+            assert result, "the download completed once the server was back"
+        assert same_bytes(data, out)
+        pool.refresh()
+        vol.delete()
+        pool.destroy()
         pool.undefine()
 
 
