@@ -73,6 +73,7 @@ class Bench:
         self.s_inventory = "Inventory: name, path, type, capacity, allocation"
         self.s_formats = "Inventory with formats (one XML per volume)"
         self.s_calls = "Call overhead: info() in a loop"
+        self.s_import = "Image import: a disk image into a new volume"
         self.s_plan = f"Declarative: a manifest of one dir pool with {cfg.plan_count:,} volumes"
 
     # --- running things --------------------------------------------------------------
@@ -352,6 +353,44 @@ class Bench:
             "libvirt-python": py("libvirt-py", "formats"),
         })
 
+    # --- image import ----------------------------------------------------------------
+
+    def imports(self) -> None:
+        """A 10 GiB-virtual qcow2 holding 2 MiB of data into a pool: kvmpool's one call
+        (format and capacity from the header, SHA-256 checked) against what virsh needs by
+        hand (vol-create-as with the right format and size, then vol-upload --sparse)."""
+        image = self.data / "image.qcow2"
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(image), "10G"],
+                       check=True)
+        subprocess.run(["qemu-io", "-f", "qcow2", "-c", "write -P 7 0 1M",
+                        "-c", "write -P 9 5G 1M", str(image)], check=True, capture_output=True)
+        case = "10 GiB qcow2, 2 MiB of data"
+
+        def fresh(run: Callable[[], float]) -> Runner:
+            def go() -> dict[str, float]:
+                ms = run()
+                self.virsh("vol-delete", "--pool", "bench-data", "imported.qcow2")
+                return {case: ms}
+            return go
+
+        def rust() -> float:
+            line = self.rust("import", self.uri, "bench-data", image, "rust.qcow2")[0]
+            if (line["format"], line["capacity"]) != ("qcow2", 10 * GIB):
+                raise SystemExit(f"ops import made {line}")
+            return line["ms"]
+
+        def by_hand() -> float:
+            return self.wall(lambda: (
+                self.virsh("vol-create-as", "bench-data", "imported.qcow2", "10G",
+                           "--format", "qcow2"),
+                self.virsh("vol-upload", "--sparse", "--pool", "bench-data", "imported.qcow2",
+                           str(image))))
+
+        self.measure(self.s_import, {
+            "kvmpool Rust": lambda: {case: rust()},
+            "virsh vol-create-as + vol-upload --sparse": fresh(by_hand),
+        })
+
     # --- declarative: plan and apply -------------------------------------------------
 
     def plan(self) -> None:
@@ -498,6 +537,10 @@ class Bench:
           (self.s_inventory, n, "libvirt-python"), 1.0)
         t(f"inventory of {n}, local: no slower than rpc", (self.s_inventory, n, local),
           (self.s_inventory, n, rpc), 1.0)
+        t("import of a 10 GiB qcow2 with 2 MiB of data: ≤ 2× virsh by hand (issue 14)",
+          (self.s_import, "10 GiB qcow2, 2 MiB of data", kv),
+          (self.s_import, "10 GiB qcow2, 2 MiB of data",
+           "virsh vol-create-as + vol-upload --sparse"), 2.0)
         p = self.cfg.plan_count
         t(f"plan of {p:,} volumes in sync: ≤ 2× one inventory() (issue 13)",
           (self.s_plan, f"plan again, {p:,} volumes in sync", kv),
@@ -533,8 +576,8 @@ def main() -> None:
     ap.add_argument("--corpus", required=True, type=Path)
     ap.add_argument("--out", required=True, type=Path)
     ap.add_argument("--pylib", type=Path, help="where the release build of kvmpool-py is")
-    ap.add_argument("--only", help="comma-separated sections (transfers,sparse,plan,inventory,"
-                    "create,xml,calls)")
+    ap.add_argument("--only", help="comma-separated sections (transfers,sparse,import,plan,"
+                    "inventory,create,xml,calls)")
     a = ap.parse_args()
     cfg = Config(os.environ.get("KVMPOOL_BENCH_QUICK", "") not in ("", "0"))
     b = Bench(a.uri, a.work, a.ops, cfg, a.pylib)
@@ -545,7 +588,8 @@ def main() -> None:
     steps: dict[str, Callable[[], None]] = {
         # plan before inventory: its inventory() of the host should not include the
         # 10,000 volumes of the inventory pool
-        "transfers": b.transfers, "sparse": b.sparse, "plan": b.plan, "inventory": b.inventory,
+        "transfers": b.transfers, "sparse": b.sparse, "import": b.imports, "plan": b.plan,
+        "inventory": b.inventory,
         "create": b.create_delete, "xml": lambda: b.xml(a.corpus), "calls": b.calls,
     }
     if not (a.corpus / "pool-in").is_dir():

@@ -11,6 +11,7 @@
 //! ops create-delete URI POOL COUNT THREADS PREFIX
 //! ops calls URI POOL VOL COUNT
 //! ops plan URI POOL TARGET COUNT
+//! ops import URI POOL FILE NAME
 //! ops xml REPEAT typed|tokenize
 //! ```
 
@@ -32,6 +33,7 @@ const USAGE: &str = "usage: ops upload|download URI POOL VOL FILE [--sparse] [--
        ops create-delete URI POOL COUNT THREADS PREFIX
        ops calls URI POOL VOL COUNT
        ops plan URI POOL TARGET COUNT
+       ops import URI POOL FILE NAME
        ops xml REPEAT typed|tokenize
 (`make bench` runs it through benches/run.sh)";
 
@@ -67,6 +69,7 @@ fn run(args: &[&str]) -> Outcome {
         }
         ["calls", uri, pool, vol, count] => calls(uri, pool, vol, count.parse()?),
         ["plan", uri, pool, target, count] => plan(uri, pool, target, count.parse()?),
+        ["import", uri, pool, file, name] => import(uri, pool, file, name),
         ["xml", repeat, mode] => xml(repeat.parse()?, mode),
         _ => Err(USAGE.into()),
     }
@@ -183,6 +186,37 @@ fn plan(uri: &str, pool: &str, target: &str, count: usize) -> Outcome {
                       "inventory_ms": inventory_ms, "details_ms": details_ms});
     emit(line, replan_ms);
     Ok(())
+}
+
+/// `Pool::import_image` of `file` as `name` (format and capacity from the image's
+/// header), with a SHA-256 checked on the way; the volume is deleted again, untimed.
+fn import(uri: &str, pool: &str, file: &str, name: &str) -> Outcome {
+    let conn = Connection::open(uri)?;
+    let sha256 = kvmpool::Checksum::parse(&format!("sha256:{}", sha256_of(file)?), "sha256")?;
+    let t = Instant::now();
+    let options = kvmpool::ImportOptions::default()
+        .name(name)
+        .checksum(sha256);
+    let (vol, report) = conn.pool(pool)?.import_image(file, &options)?;
+    let ms = ms_since(t);
+    vol.delete(DeleteMode::Normal)?;
+    let line = json!({"op": "import", "format": report.format.as_str(),
+                      "capacity": report.capacity.as_bytes(),
+                      "data_bytes": report.transfer.data_bytes, "method": report.transfer.method.as_str()});
+    emit(line, ms);
+    Ok(())
+}
+
+/// The SHA-256 of a file, by `sha256sum` (untimed: a user knows it from the image's
+/// publisher).
+fn sha256_of(file: &str) -> Result<String, Box<dyn Error>> {
+    let out = std::process::Command::new("sha256sum").arg(file).output()?;
+    let text = String::from_utf8(out.stdout)?;
+    Ok(text
+        .split_whitespace()
+        .next()
+        .ok_or("sha256sum printed nothing")?
+        .to_owned())
 }
 
 /// Create `count` 1 MiB qcow2 volumes, then delete them, each phase split over

@@ -7,7 +7,7 @@
 #
 #   KVMPOOL_BENCH_QUICK=1   smaller files, fewer volumes and runs: a smoke run (~1 min)
 #   KVMPOOL_BENCH_REPS=N    runs per figure (default 5, quick 3)
-#   KVMPOOL_BENCH_ONLY=a,b  only these parts: transfers,sparse,plan,inventory,create,xml,calls
+#   KVMPOOL_BENCH_ONLY=a,b  only these parts: transfers,sparse,import,plan,inventory,create,xml,calls
 #   KVMPOOL_XML_CORPUS=DIR  libvirt's XML corpus (default ../shared/libvirt-xml-corpus)
 set -euo pipefail
 
