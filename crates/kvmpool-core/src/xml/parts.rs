@@ -12,7 +12,7 @@ use crate::units::Size;
 /// `virStorageDefParsePerms`: mode is octal, owner and group decimal, `-1` accepted).
 pub(crate) fn read_permissions(c: &mut Cursor<'_, '_>) -> Result<Option<Permissions>> {
     c.child("permissions", |p| {
-        let mode = match p.child_text("mode")? {
+        let mode = match p.child_str("mode")? {
             None => None,
             Some(text) => Some(
                 u32::from_str_radix(text.trim(), 8)
@@ -24,7 +24,7 @@ pub(crate) fn read_permissions(c: &mut Cursor<'_, '_>) -> Result<Option<Permissi
             ),
         };
         let mut id = |name: &str| -> Result<Option<i64>> {
-            match p.child_text(name)? {
+            match p.child_str(name)? {
                 None => Ok(None),
                 Some(text) => text
                     .trim()

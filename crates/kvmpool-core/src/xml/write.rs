@@ -441,9 +441,8 @@ mod tests {
     fn merges_residue_in_place() {
         let doc = "<pool type='dir' x='1'><name>n</name><foo a='b'><bar/></foo>\
                    <target extra='e'><path>/p</path><zed/></target><tail/></pool>";
-        let mut path = String::new();
         let mut parsed = crate::xml::doc::Doc::parse(doc).unwrap();
-        let mut c = Cursor::new(&mut parsed, &mut path);
+        let mut c = Cursor::new(&mut parsed, "");
         c.attr("type");
         c.child_text("name").unwrap();
         c.child("target", |t| t.child_text("path")).unwrap();
@@ -465,9 +464,8 @@ mod tests {
     #[test]
     fn unknown_children_of_an_empty_known_element_are_kept() {
         let doc = "<pool><source><vendorx/></source></pool>";
-        let mut path = String::new();
         let mut parsed = crate::xml::doc::Doc::parse(doc).unwrap();
-        let mut c = Cursor::new(&mut parsed, &mut path);
+        let mut c = Cursor::new(&mut parsed, "");
         c.child("source", |_| Ok(())).unwrap();
         let residue = c.into_residue().unwrap();
         let mut w = XmlWriter::new(Some(&residue));
