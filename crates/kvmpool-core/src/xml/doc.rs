@@ -445,18 +445,41 @@ impl<'a> Doc<'a> {
 
 impl Doc<'_> {
     /// True when typed readers left anything of element `i` (checked before building
-    /// the residue tree, which most documents do not need).
+    /// the residue tree, which most documents do not need). Elements are stored in
+    /// document order, so `i` and everything below it are a run of `els`, and their
+    /// attributes a run of `attrs`: two flat scans instead of a walk of the tree.
     fn has_leftovers(&self, i: u32) -> bool {
-        let el = &self.els[i as usize];
-        el.mixed
-            || el.text.as_deref().is_some_and(|t| !is_blank(t))
-            || self.attrs[el.attrs.0 as usize..el.attrs.1 as usize]
+        let (start, end) = (i as usize, self.subtree_end(i));
+        let first_attr = self.els[start].attrs.0 as usize;
+        let end_attr = self
+            .els
+            .get(end)
+            .map_or(self.attrs.len(), |e| e.attrs.0 as usize);
+        has_text_left(&self.els[start])
+            || self.els[start + 1..end]
                 .iter()
-                .any(|a| !a.taken)
-            || self
-                .children(i)
-                .any(|c| !self.els[c as usize].taken || self.has_leftovers(c))
+                .any(|e| !e.taken || has_text_left(e))
+            || self.attrs[first_attr..end_attr].iter().any(|a| !a.taken)
     }
+
+    /// One past the last element below `i`: the next sibling of `i` or of its
+    /// nearest ancestor that has one.
+    fn subtree_end(&self, i: u32) -> usize {
+        let mut el = i;
+        while el != NONE {
+            let next = self.els[el as usize].next_sibling;
+            if next != NONE {
+                return next as usize;
+            }
+            el = self.els[el as usize].parent;
+        }
+        self.els.len()
+    }
+}
+
+/// True when an element has text that a typed reader did not take (layout aside).
+fn has_text_left(el: &El<'_>) -> bool {
+    el.mixed || el.text.as_deref().is_some_and(|t| !is_blank(t))
 }
 
 /// Iterator over an element's children.
@@ -641,6 +664,24 @@ mod tests {
         assert_eq!(doc.els[0].text.as_deref(), Some("a\nb\nc\n"));
         let doc = Doc::parse("<n>a\nb</n>").unwrap();
         assert!(matches!(doc.els[0].text, Some(Cow::Borrowed("a\nb"))));
+    }
+
+    #[test]
+    fn leftovers_are_looked_for_below_an_element_only() {
+        let mut doc = Doc::parse("<a><b><c x='1'>t</c></b><d y='2'/></a>").unwrap();
+        for el in &mut doc.els {
+            el.taken = true;
+        }
+        assert!(doc.has_leftovers(1), "c's attribute, below b");
+        doc.attrs[0].taken = true;
+        assert!(doc.has_leftovers(1), "c's text");
+        doc.take_text(2);
+        assert!(!doc.has_leftovers(1), "d's attribute is not below b");
+        assert!(doc.has_leftovers(0));
+        doc.attrs[1].taken = true;
+        assert!(!doc.has_leftovers(0));
+        doc.els[3].taken = false;
+        assert!(doc.has_leftovers(0), "d not taken");
     }
 
     #[test]
