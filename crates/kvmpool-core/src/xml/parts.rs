@@ -56,10 +56,10 @@ pub(crate) fn write_permissions(w: &mut XmlWriter<'_>, p: &Permissions) {
         w.fmt_element("mode", format_args!("0{mode:o}"));
     }
     if let Some(owner) = p.owner {
-        w.fmt_element("owner", format_args!("{owner}"));
+        w.number_element("owner", owner);
     }
     if let Some(group) = p.group {
-        w.fmt_element("group", format_args!("{group}"));
+        w.number_element("group", group);
     }
     w.opt_text_element("label", p.label.as_deref());
     w.close();
@@ -92,6 +92,6 @@ pub(crate) fn write_secret_ref(w: &mut XmlWriter<'_>, secret: &SecretRef) {
 pub(crate) fn write_size(w: &mut XmlWriter<'_>, name: &'static str, size: Size) {
     w.open(name)
         .attr("unit", "bytes")
-        .text_fmt(format_args!("{}", size.as_bytes()))
+        .text_number(size.as_bytes())
         .close();
 }

@@ -527,7 +527,10 @@ pub(crate) fn write(p: &PoolParts) -> String {
     }
     w.text_element("name", &p.name);
     if let Some(uuid) = p.uuid {
-        w.fmt_element("uuid", format_args!("{}", uuid.hyphenated()));
+        w.text_element(
+            "uuid",
+            uuid.hyphenated().encode_lower(&mut Uuid::encode_buffer()),
+        );
     }
     // A definition has no figures yet; libvirt writes zeros until the pool is refreshed.
     for size in ["capacity", "allocation", "available"] {

@@ -243,7 +243,7 @@ pub(crate) fn write(v: &VolumeSpec, pool: Option<PoolType>) -> String {
     if let Some(size) = v.cluster_size {
         w.open("clusterSize")
             .attr("unit", "B")
-            .text_fmt(format_args!("{}", size.as_bytes()))
+            .text_number(size.as_bytes())
             .close();
     }
     if let Some(features) = &v.features {

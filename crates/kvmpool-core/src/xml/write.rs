@@ -153,6 +153,24 @@ impl<'r> XmlWriter<'r> {
         self
     }
 
+    /// Text content that is a number, written without core::fmt, whose machinery
+    /// costs more than the digits of the few numbers a document holds.
+    pub fn text_number(&mut self, n: u64) -> &mut Self {
+        self.end_start_tag(true);
+        push_decimal(&mut self.out, n);
+        self
+    }
+
+    /// `<name>n</name>` for a signed number (owner and group ids, -1 among them).
+    pub fn number_element(&mut self, name: &'static str, n: i64) -> &mut Self {
+        self.open(name).end_start_tag(true);
+        if n < 0 {
+            self.out.push('-');
+        }
+        push_decimal(&mut self.out, n.unsigned_abs());
+        self.close()
+    }
+
     /// `<name>formatted</name>` for values that need no escaping.
     pub fn fmt_element(&mut self, name: &'static str, args: std::fmt::Arguments<'_>) -> &mut Self {
         self.open(name).text_fmt(args).close()
@@ -369,6 +387,21 @@ fn is_leftover(node: &Node<'_>) -> bool {
     }
 }
 
+/// The decimal digits of `n`.
+fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[start..].iter().map(|&d| char::from(d)));
+}
+
 /// libvirt's indentation: two spaces per level.
 fn push_indent(out: &mut String, depth: usize) {
     for _ in 0..depth {
@@ -469,6 +502,22 @@ mod tests {
         assert_eq!(
             w.finish(),
             "<pool type='dir'>\n  <name>a&lt;b&gt;&amp;&apos;&quot;</name>\n  <source/>\n</pool>\n"
+        );
+    }
+
+    #[test]
+    fn writes_numbers_without_fmt() {
+        let mut w = XmlWriter::new(None);
+        w.open("p");
+        w.number_element("a", -1)
+            .number_element("b", i64::MIN)
+            .number_element("c", 0);
+        w.open("d").text_number(u64::MAX).close();
+        w.close();
+        assert_eq!(
+            w.finish(),
+            "<p>\n  <a>-1</a>\n  <b>-9223372036854775808</b>\n  <c>0</c>\n  \
+             <d>18446744073709551615</d>\n</p>\n"
         );
     }
 
