@@ -163,12 +163,15 @@ impl<'r> XmlWriter<'r> {
 
     /// `<name>n</name>` for a signed number (owner and group ids, -1 among them).
     pub fn number_element(&mut self, name: &'static str, n: i64) -> &mut Self {
-        self.open(name).end_start_tag(true);
-        if n < 0 {
-            self.out.push('-');
+        if !self.plain_child() {
+            self.open(name).end_start_tag(true);
+            push_signed(&mut self.out, n);
+            return self.close();
         }
-        push_decimal(&mut self.out, n.unsigned_abs());
-        self.close()
+        self.open_leaf(name);
+        self.out.push('>');
+        push_signed(&mut self.out, n);
+        self.close_leaf(name)
     }
 
     /// `<name>formatted</name>` for values that need no escaping.
@@ -178,7 +181,13 @@ impl<'r> XmlWriter<'r> {
 
     /// `<name>text</name>`.
     pub fn text_element(&mut self, name: &'static str, text: &str) -> &mut Self {
-        self.open(name).text(text).close()
+        if !self.plain_child() {
+            return self.open(name).text(text).close();
+        }
+        self.open_leaf(name);
+        self.out.push('>');
+        push_escaped(&mut self.out, text, false);
+        self.close_leaf(name)
     }
 
     /// `<name>text</name>` when the text is present.
@@ -196,7 +205,38 @@ impl<'r> XmlWriter<'r> {
         attr: &'static str,
         value: &str,
     ) -> &mut Self {
-        self.open(name).attr(attr, value).close()
+        if !self.plain_child() {
+            return self.open(name).attr(attr, value).close();
+        }
+        self.open_leaf(name);
+        push_attr(&mut self.out, attr, value);
+        self.out.push_str("/>\n");
+        self
+    }
+
+    /// True when a child opened now cannot have residue, as its parent has none to
+    /// match it with: most leaf elements. Those are written without a frame, which
+    /// is then all bookkeeping.
+    fn plain_child(&self) -> bool {
+        self.stack
+            .last()
+            .is_some_and(|parent| parent.merge.is_none())
+    }
+
+    /// `<name` of a leaf element written without a frame (see `plain_child`).
+    fn open_leaf(&mut self, name: &str) {
+        self.end_start_tag(false);
+        push_indent(&mut self.out, self.stack.len());
+        self.out.push('<');
+        self.out.push_str(name);
+    }
+
+    /// `</name>` of a leaf element written without a frame.
+    fn close_leaf(&mut self, name: &str) -> &mut Self {
+        self.out.push_str("</");
+        self.out.push_str(name);
+        self.out.push_str(">\n");
+        self
     }
 
     /// `<name attr='value'/>` when the value is present.
@@ -402,6 +442,14 @@ fn push_decimal(out: &mut String, mut n: u64) {
     out.extend(digits[start..].iter().map(|&d| char::from(d)));
 }
 
+/// The decimal digits of `n`, after a minus sign when it is negative.
+fn push_signed(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    push_decimal(out, n.unsigned_abs());
+}
+
 /// libvirt's indentation: two spaces per level.
 fn push_indent(out: &mut String, depth: usize) {
     for _ in 0..depth {
@@ -518,6 +566,33 @@ mod tests {
             w.finish(),
             "<p>\n  <a>-1</a>\n  <b>-9223372036854775808</b>\n  <c>0</c>\n  \
              <d>18446744073709551615</d>\n</p>\n"
+        );
+    }
+
+    #[test]
+    fn leaves_are_written_alike_with_and_without_a_frame() {
+        let write = |residue: Option<&OwnedElement>| {
+            let mut w = XmlWriter::new(residue);
+            w.open("pool").attr("type", "dir");
+            w.text_element("name", "n<").number_element("owner", -1);
+            w.attr_element("dir", "path", "/x");
+            w.close();
+            w.finish()
+        };
+        // With residue on <pool>, its children go through open/close.
+        let mut doc = crate::xml::doc::Doc::parse(
+            "<pool type='dir' x='1'><name>n</name><owner>-1</owner><dir path='/x'/></pool>",
+        )
+        .unwrap();
+        let mut c = Cursor::new(&mut doc, "");
+        c.attr("type");
+        c.child_text("name").unwrap();
+        c.child_text("owner").unwrap();
+        c.child_attr("dir", "path").unwrap();
+        let residue = c.into_residue().unwrap();
+        assert_eq!(
+            write(Some(&residue)),
+            write(None).replacen("type='dir'", "type='dir' x='1'", 1)
         );
     }
 
