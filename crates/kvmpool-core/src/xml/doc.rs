@@ -292,6 +292,9 @@ impl<'a> Doc<'a> {
 
     /// Check a piece of text against the limits; true when the open element keeps it
     /// as its text (it has no children). Text outside the root may only be whitespace.
+    /// Inlined into its two callers: a text event is every other event (indentation),
+    /// and a call's entry and exit cost as much as the check.
+    #[inline(always)]
     fn count_text(&mut self, open: u32, text: &str, at: u64) -> Result<bool> {
         let Some(el) = self.els.get_mut(open as usize) else {
             if is_blank(text) {
