@@ -145,8 +145,7 @@ impl PoolCapabilities {
                 ),
             ));
         }
-        let mut path = String::from("storagepoolCapabilities");
-        let mut c = Cursor::new(&mut doc, &mut path);
+        let mut c = Cursor::new(&mut doc, "storagepoolCapabilities");
         let entries = c.children("pool", |p| {
             let ty = p.attr_string("type").unwrap_or_default();
             let supported = p.bool_attr("supported")?.unwrap_or(false);

@@ -119,6 +119,18 @@ impl Size {
 
     fn from_parts(number: &str, unit: &str) -> std::result::Result<Size, String> {
         let scale = unit_scale(unit)?;
+        // Plain digits, as libvirt writes sizes, in u64 arithmetic; the decimal and
+        // u128 steps below cost several times more. What does not fit falls through
+        // to them, which tell why.
+        if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) {
+            let bytes = number
+                .parse::<u64>()
+                .ok()
+                .and_then(|n| n.checked_mul(scale));
+            if let Some(bytes) = bytes.filter(|b| *b <= MAX_BYTES) {
+                return Ok(Size(bytes));
+            }
+        }
         let (whole, frac) = parse_decimal(number)?;
         let denominator = 10u128.pow(frac.len() as u32);
         let numerator = whole

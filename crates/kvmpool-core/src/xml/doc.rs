@@ -29,16 +29,30 @@ pub(crate) const MAX_ATTRIBUTES: usize = 64;
 
 const NONE: u32 = u32::MAX;
 
-/// An element: name, its attributes (a range of `Doc::attrs`), its first child and
-/// next sibling, its text, and whether a typed reader took it.
+/// An element: name, its attributes (a range of `Doc::attrs`), its parent, first child
+/// and next sibling, its text, and whether a typed reader took it.
 #[derive(Debug)]
 pub(crate) struct El<'a> {
     pub name: Cow<'a, str>,
     pub attrs: (u32, u32),
+    parent: u32,
     pub first_child: u32,
     last_child: u32,
     pub next_sibling: u32,
-    pub text: Option<Cow<'a, str>>,
+    /// The text of an element without child elements: borrowed from the input unless
+    /// it had to be joined (around a reference) or normalised. An element with children
+    /// keeps none; see `mixed`.
+    text: Option<Cow<'a, str>>,
+    /// Bytes of text seen inside the element, indentation included (the value limit
+    /// counts them all).
+    text_len: u32,
+    /// The element has children and text that is more than whitespace between them
+    /// (mixed content, which libvirt's documents do not have). Joining the indentation
+    /// of every element with children would cost an allocation each; instead this
+    /// rare text is read again from the input when asked for (`mixed_text`).
+    mixed: bool,
+    /// Byte range of the element's content in the input (for `mixed_text`).
+    content: (u32, u32),
     pub taken: bool,
 }
 
@@ -53,6 +67,7 @@ pub(crate) struct Attr<'a> {
 /// A parsed document; element 0 is the root.
 #[derive(Debug)]
 pub(crate) struct Doc<'a> {
+    input: &'a str,
     pub els: Vec<El<'a>>,
     pub attrs: Vec<Attr<'a>>,
 }
@@ -70,13 +85,22 @@ impl<'a> Doc<'a> {
             ));
         }
         let mut doc = Doc {
+            input,
             els: Vec::with_capacity(input.len() / 40 + 4),
             attrs: Vec::with_capacity(input.len() / 40 + 4),
         };
         let mut reader = Reader::from_str(input);
         reader.config_mut().check_end_names = true;
-        let mut stack: Vec<u32> = Vec::with_capacity(8);
+        // The innermost open element (NONE outside the root) and how deep it is; the
+        // elements' parent links are the stack.
+        let mut open = NONE;
+        let mut depth = 0;
         let mut closed_root = false;
+        // XML reads "\r\n" and a lone "\r" as "\n". quick-xml's xml10_content looks
+        // for '\r' in each piece of text, which costs more than the rest of storing
+        // it; one look at the whole input tells whether any piece can have one
+        // (libvirt writes none).
+        let line_ends = input.contains('\r');
         loop {
             let at = reader.buffer_position();
             let event = reader
@@ -88,31 +112,36 @@ impl<'a> Doc<'a> {
                     return Err(trailing(at));
                 }
                 Event::Start(start) => {
-                    if stack.len() >= MAX_DEPTH {
+                    if depth >= MAX_DEPTH {
                         return Err(Error::invalid(
                             "xml",
                             format!("elements nested deeper than {MAX_DEPTH} levels at byte {at}"),
                         ));
                     }
-                    let i = doc.push_element(input, &start, stack.last().copied(), at)?;
-                    stack.push(i);
+                    open = doc.push_element(input, &start, open, at)?;
+                    doc.els[open as usize].content.0 = reader.buffer_position() as u32;
+                    depth += 1;
                 }
                 Event::Empty(start) => {
-                    doc.push_element(input, &start, stack.last().copied(), at)?;
-                    closed_root |= stack.is_empty();
+                    doc.push_element(input, &start, open, at)?;
+                    closed_root |= open == NONE;
                 }
                 Event::End(_) => {
                     // check_end_names guarantees a matching Start was pushed.
-                    let i = stack.pop().ok_or_else(|| trailing(at))?;
-                    doc.drop_indentation(i);
-                    closed_root |= stack.is_empty();
+                    let el = doc.els.get_mut(open as usize).ok_or_else(|| trailing(at))?;
+                    el.content.1 = at as u32;
+                    open = el.parent;
+                    depth -= 1;
+                    closed_root |= open == NONE;
                 }
-                Event::Text(text) => doc.push_text(&stack, text.xml10_content(), at)?,
-                Event::CData(data) => doc.push_text(&stack, data.xml10_content(), at)?,
+                Event::Text(text) if line_ends => doc.push_text(open, text.xml10_content(), at)?,
+                Event::Text(text) => doc.push_text(open, text.into_inner(), at)?,
+                Event::CData(data) if line_ends => doc.push_text(open, data.xml10_content(), at)?,
+                Event::CData(data) => doc.push_text(open, data.into_inner(), at)?,
                 Event::GeneralRef(reference) => {
                     let mut utf8 = [0u8; 4];
                     let resolved = resolve_reference(&reference, &mut utf8, at)?;
-                    doc.append_text(&stack, resolved, at)?;
+                    doc.append_text(open, resolved, at)?;
                 }
                 Event::DocType(_) => {
                     return Err(Error::invalid(
@@ -125,7 +154,7 @@ impl<'a> Doc<'a> {
                 Event::Eof => break,
             }
         }
-        if let Some(&open) = stack.last() {
+        if open != NONE {
             return Err(Error::invalid(
                 "xml",
                 format!(
@@ -144,7 +173,7 @@ impl<'a> Doc<'a> {
         &mut self,
         input: &'a str,
         start: &BytesStart<'_>,
-        parent: Option<u32>,
+        parent: u32,
         at: u64,
     ) -> Result<u32> {
         let index = self.els.len() as u32;
@@ -167,7 +196,8 @@ impl<'a> Doc<'a> {
                     format!("more than {MAX_ATTRIBUTES} attributes on <{name}> at byte {at}"),
                 ));
             }
-            if attr.value.contains('<') {
+            let kind = ValueKind::of(&attr.value);
+            if kind == ValueKind::HasLt {
                 return Err(Error::invalid(
                     "xml",
                     format!("'<' in an attribute value of <{name}> at byte {at}"),
@@ -185,7 +215,7 @@ impl<'a> Doc<'a> {
             }
             check_len(attr.value.len(), at)?;
             // Most values need neither unescaping nor whitespace normalisation: borrow those.
-            let value = if attr.value.contains(['&', '\t', '\n', '\r']) {
+            let value = if kind == ValueKind::Normalise {
                 let normalized = attr
                     .normalized_value(XmlVersion::Implicit1_0)
                     .map_err(|e| {
@@ -204,70 +234,131 @@ impl<'a> Doc<'a> {
         self.els.push(El {
             name,
             attrs: (first_attr, self.attrs.len() as u32),
+            parent,
             first_child: NONE,
             last_child: NONE,
             next_sibling: NONE,
             text: None,
+            text_len: 0,
+            mixed: false,
+            content: (0, 0),
             taken: false,
         });
-        if let Some(p) = parent {
-            let parent = &mut self.els[p as usize];
-            let last = parent.last_child;
-            parent.last_child = index;
-            if last == NONE {
-                parent.first_child = index;
-            } else {
-                self.els[last as usize].next_sibling = index;
-            }
+        if parent != NONE {
+            self.link_child(parent, index);
         }
         Ok(index)
     }
 
-    fn push_text(&mut self, stack: &[u32], text: Cow<'a, str>, at: u64) -> Result<()> {
-        let Some(&open) = stack.last() else {
-            if text.trim().is_empty() {
-                return Ok(());
+    /// Append child `child` to element `parent`. Text the parent had before its first
+    /// child was indentation, or the start of mixed content.
+    fn link_child(&mut self, parent: u32, child: u32) {
+        let parent = &mut self.els[parent as usize];
+        let last = parent.last_child;
+        parent.last_child = child;
+        if last == NONE {
+            parent.first_child = child;
+            if let Some(text) = parent.text.take() {
+                parent.mixed = !is_blank(&text);
             }
-            return Err(Error::invalid(
-                "xml",
-                format!("text outside the root element at byte {at}"),
-            ));
-        };
-        let el = &mut self.els[open as usize];
-        match &mut el.text {
-            None => {
-                check_len(text.len(), at)?;
-                el.text = Some(text);
-            }
-            Some(prev) => {
-                check_len(prev.len() + text.len(), at)?;
-                prev.to_mut().push_str(&text);
+        } else {
+            self.els[last as usize].next_sibling = child;
+        }
+    }
+
+    /// Add a piece of text to the open element.
+    fn push_text(&mut self, open: u32, text: Cow<'a, str>, at: u64) -> Result<()> {
+        if self.count_text(open, &text, at)? {
+            let el = &mut self.els[open as usize];
+            match &mut el.text {
+                None => el.text = Some(text),
+                Some(prev) => prev.to_mut().push_str(&text),
             }
         }
         Ok(())
     }
 
     /// Add a short piece of text (a resolved reference) to the open element.
-    fn append_text(&mut self, stack: &[u32], text: &str, at: u64) -> Result<()> {
-        let Some(&open) = stack.last() else {
-            return self.push_text(stack, Cow::Owned(text.to_owned()), at);
-        };
-        let el = &mut self.els[open as usize];
-        let len = el.text.as_deref().map_or(0, str::len);
-        check_len(len + text.len(), at)?;
-        match &mut el.text {
-            None => el.text = Some(Cow::Owned(text.to_owned())),
-            Some(prev) => prev.to_mut().push_str(text),
+    fn append_text(&mut self, open: u32, text: &str, at: u64) -> Result<()> {
+        if self.count_text(open, text, at)? {
+            let el = &mut self.els[open as usize];
+            match &mut el.text {
+                None => el.text = Some(Cow::Owned(text.to_owned())),
+                Some(prev) => prev.to_mut().push_str(text),
+            }
         }
         Ok(())
     }
 
-    /// Whitespace around child elements is layout, not content.
-    fn drop_indentation(&mut self, i: u32) {
-        let el = &mut self.els[i as usize];
-        if el.first_child != NONE && el.text.as_deref().is_some_and(|t| t.trim().is_empty()) {
-            el.text = None;
+    /// Check a piece of text against the limits; true when the open element keeps it
+    /// as its text (it has no children). Text outside the root may only be whitespace.
+    /// Inlined into its two callers: a text event is every other event (indentation),
+    /// and a call's entry and exit cost as much as the check.
+    #[inline(always)]
+    fn count_text(&mut self, open: u32, text: &str, at: u64) -> Result<bool> {
+        let Some(el) = self.els.get_mut(open as usize) else {
+            if is_blank(text) {
+                return Ok(false);
+            }
+            return Err(Error::invalid(
+                "xml",
+                format!("text outside the root element at byte {at}"),
+            ));
+        };
+        let len = el.text_len as usize + text.len();
+        check_len(len, at)?;
+        el.text_len = len as u32;
+        if el.first_child == NONE {
+            return Ok(true);
         }
+        el.mixed |= !is_blank(text);
+        Ok(false)
+    }
+
+    /// The text of element `i`, taken: a later `text_of` or residue does not see it.
+    pub fn take_text(&mut self, i: u32) -> Option<Cow<'a, str>> {
+        if self.els[i as usize].mixed {
+            let text = self.mixed_text(i);
+            self.els[i as usize].mixed = false;
+            return Some(Cow::Owned(text));
+        }
+        self.els[i as usize].text.take()
+    }
+
+    /// The text of element `i`, if any: its text, or for an element with children the
+    /// text between them when that is more than whitespace.
+    pub fn text_of(&self, i: u32) -> Option<Cow<'_, str>> {
+        let el = &self.els[i as usize];
+        if el.mixed {
+            return Some(Cow::Owned(self.mixed_text(i)));
+        }
+        el.text.as_deref().map(Cow::Borrowed)
+    }
+
+    /// The text between the children of element `i`, joined, read again from the
+    /// input (which parsed once already, so reading it again cannot fail).
+    fn mixed_text(&self, i: u32) -> String {
+        let (start, end) = self.els[i as usize].content;
+        let mut reader = Reader::from_str(&self.input[start as usize..end as usize]);
+        let mut depth = 0usize;
+        let mut text = String::new();
+        let mut utf8 = [0u8; 4];
+        while let Ok(event) = reader.read_event() {
+            match event {
+                Event::Start(_) => depth += 1,
+                Event::End(_) => depth = depth.saturating_sub(1),
+                Event::Text(t) if depth == 0 => text.push_str(&t.xml10_content()),
+                Event::CData(d) if depth == 0 => text.push_str(&d.xml10_content()),
+                Event::GeneralRef(r) if depth == 0 => {
+                    if let Ok(resolved) = resolve_reference(&r, &mut utf8, 0) {
+                        text.push_str(resolved);
+                    }
+                }
+                Event::Eof => break,
+                _ => {}
+            }
+        }
+        text
     }
 
     /// The children of element `i`, in order.
@@ -290,8 +381,8 @@ impl<'a> Doc<'a> {
             .children(i)
             .map(|c| Node::Element(self.to_element(c)))
             .collect();
-        if let Some(t) = &el.text {
-            children.insert(0, Node::Text(Cow::Owned(t.to_string())));
+        if let Some(t) = self.text_of(i) {
+            children.insert(0, Node::Text(Cow::Owned(t.into_owned())));
         }
         Element {
             name: Cow::Owned(el.name.to_string()),
@@ -342,9 +433,9 @@ impl<'a> Doc<'a> {
                 children.push(Node::Taken(Cow::Owned(child.name.to_string())));
             }
         }
-        if let Some(t) = el.text.as_deref().filter(|t| !t.trim().is_empty()) {
+        if let Some(t) = self.text_of(i).filter(|t| !is_blank(t)) {
             anything = true;
-            children.push(Node::Text(Cow::Owned(t.to_owned())));
+            children.push(Node::Text(Cow::Owned(t.into_owned())));
         }
         anything.then(|| Element {
             name: Cow::Owned(el.name.to_string()),
@@ -357,17 +448,41 @@ impl<'a> Doc<'a> {
 
 impl Doc<'_> {
     /// True when typed readers left anything of element `i` (checked before building
-    /// the residue tree, which most documents do not need).
+    /// the residue tree, which most documents do not need). Elements are stored in
+    /// document order, so `i` and everything below it are a run of `els`, and their
+    /// attributes a run of `attrs`: two flat scans instead of a walk of the tree.
     fn has_leftovers(&self, i: u32) -> bool {
-        let el = &self.els[i as usize];
-        el.text.as_deref().is_some_and(|t| !t.trim().is_empty())
-            || self.attrs[el.attrs.0 as usize..el.attrs.1 as usize]
+        let (start, end) = (i as usize, self.subtree_end(i));
+        let first_attr = self.els[start].attrs.0 as usize;
+        let end_attr = self
+            .els
+            .get(end)
+            .map_or(self.attrs.len(), |e| e.attrs.0 as usize);
+        has_text_left(&self.els[start])
+            || self.els[start + 1..end]
                 .iter()
-                .any(|a| !a.taken)
-            || self
-                .children(i)
-                .any(|c| !self.els[c as usize].taken || self.has_leftovers(c))
+                .any(|e| !e.taken || has_text_left(e))
+            || self.attrs[first_attr..end_attr].iter().any(|a| !a.taken)
     }
+
+    /// One past the last element below `i`: the next sibling of `i` or of its
+    /// nearest ancestor that has one.
+    fn subtree_end(&self, i: u32) -> usize {
+        let mut el = i;
+        while el != NONE {
+            let next = self.els[el as usize].next_sibling;
+            if next != NONE {
+                return next as usize;
+            }
+            el = self.els[el as usize].parent;
+        }
+        self.els.len()
+    }
+}
+
+/// True when an element has text that a typed reader did not take (layout aside).
+fn has_text_left(el: &El<'_>) -> bool {
+    el.mixed || el.text.as_deref().is_some_and(|t| !is_blank(t))
 }
 
 /// Iterator over an element's children.
@@ -386,6 +501,39 @@ impl Iterator for Children<'_, '_> {
         self.next = self.doc.els[i as usize].next_sibling;
         Some(i)
     }
+}
+
+/// What an attribute value needs before it is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ValueKind {
+    /// Nothing: it is borrowed from the input as it is.
+    Plain,
+    /// A reference to resolve or a tab or line break to turn into a space.
+    Normalise,
+    /// A `<`, which XML does not allow there.
+    HasLt,
+}
+
+impl ValueKind {
+    /// One pass over the bytes (values are short, and all of them are looked at).
+    fn of(value: &str) -> ValueKind {
+        let mut kind = ValueKind::Plain;
+        for b in value.bytes() {
+            match b {
+                b'<' => return ValueKind::HasLt,
+                b'&' | b'\t' | b'\n' | b'\r' => kind = ValueKind::Normalise,
+                _ => {}
+            }
+        }
+        kind
+    }
+}
+
+/// True for text that is only whitespace (as `str::trim` sees it): layout.
+fn is_blank(text: &str) -> bool {
+    text.bytes()
+        .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        || text.trim().is_empty()
 }
 
 fn trailing(at: u64) -> Error {
@@ -487,6 +635,56 @@ mod tests {
             assert_eq!(err.kind(), ErrorKind::InvalidSpec);
             assert_eq!(err.field(), Some("xml"), "{err}");
         }
+    }
+
+    #[test]
+    fn text_between_children_is_kept_only_when_it_is_more_than_layout() {
+        let doc = Doc::parse("<a>\n  <b/>\n  <c>x</c>\n</a>").unwrap();
+        assert_eq!(doc.text_of(0), None);
+        let doc =
+            Doc::parse("<a> x\r\n<b>in b</b> &amp;<!-- no --><![CDATA[<y>]]><c/>z </a>").unwrap();
+        assert_eq!(doc.text_of(0).as_deref(), Some(" x\n &<y>z "));
+        let el = doc.to_element(0);
+        assert!(matches!(&el.children[0], Node::Text(t) if t == " x\n &<y>z "));
+        let mut doc = doc;
+        assert_eq!(doc.take_text(0).as_deref(), Some(" x\n &<y>z "));
+        assert_eq!(doc.text_of(0), None, "taken");
+    }
+
+    #[test]
+    fn indentation_counts_against_the_value_limit() {
+        let err = Doc::parse(&format!(
+            "<a>{}</a>",
+            format!("<b/>{}", " ".repeat(100)).repeat(MAX_VALUE_BYTES / 100 + 1)
+        ))
+        .unwrap_err();
+        assert!(err.message().contains("more than the limit"), "{err}");
+    }
+
+    #[test]
+    fn line_ends_are_normalised_only_where_there_are_any() {
+        let doc = Doc::parse("<n>a\r\nb\rc<![CDATA[\r\n]]></n>").unwrap();
+        assert_eq!(doc.els[0].text.as_deref(), Some("a\nb\nc\n"));
+        let doc = Doc::parse("<n>a\nb</n>").unwrap();
+        assert!(matches!(doc.els[0].text, Some(Cow::Borrowed("a\nb"))));
+    }
+
+    #[test]
+    fn leftovers_are_looked_for_below_an_element_only() {
+        let mut doc = Doc::parse("<a><b><c x='1'>t</c></b><d y='2'/></a>").unwrap();
+        for el in &mut doc.els {
+            el.taken = true;
+        }
+        assert!(doc.has_leftovers(1), "c's attribute, below b");
+        doc.attrs[0].taken = true;
+        assert!(doc.has_leftovers(1), "c's text");
+        doc.take_text(2);
+        assert!(!doc.has_leftovers(1), "d's attribute is not below b");
+        assert!(doc.has_leftovers(0));
+        doc.attrs[1].taken = true;
+        assert!(!doc.has_leftovers(0));
+        doc.els[3].taken = false;
+        assert!(doc.has_leftovers(0), "d not taken");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::units::Size;
 /// `virStorageDefParsePerms`: mode is octal, owner and group decimal, `-1` accepted).
 pub(crate) fn read_permissions(c: &mut Cursor<'_, '_>) -> Result<Option<Permissions>> {
     c.child("permissions", |p| {
-        let mode = match p.child_text("mode")? {
+        let mode = match p.child_str("mode")? {
             None => None,
             Some(text) => Some(
                 u32::from_str_radix(text.trim(), 8)
@@ -24,7 +24,7 @@ pub(crate) fn read_permissions(c: &mut Cursor<'_, '_>) -> Result<Option<Permissi
             ),
         };
         let mut id = |name: &str| -> Result<Option<i64>> {
-            match p.child_text(name)? {
+            match p.child_str(name)? {
                 None => Ok(None),
                 Some(text) => text
                     .trim()
@@ -56,10 +56,10 @@ pub(crate) fn write_permissions(w: &mut XmlWriter<'_>, p: &Permissions) {
         w.fmt_element("mode", format_args!("0{mode:o}"));
     }
     if let Some(owner) = p.owner {
-        w.fmt_element("owner", format_args!("{owner}"));
+        w.number_element("owner", owner);
     }
     if let Some(group) = p.group {
-        w.fmt_element("group", format_args!("{group}"));
+        w.number_element("group", group);
     }
     w.opt_text_element("label", p.label.as_deref());
     w.close();
@@ -92,6 +92,6 @@ pub(crate) fn write_secret_ref(w: &mut XmlWriter<'_>, secret: &SecretRef) {
 pub(crate) fn write_size(w: &mut XmlWriter<'_>, name: &'static str, size: Size) {
     w.open(name)
         .attr("unit", "bytes")
-        .text_fmt(format_args!("{}", size.as_bytes()))
+        .text_number(size.as_bytes())
         .close();
 }

@@ -235,8 +235,7 @@ pub(crate) fn read(xml: &str) -> Result<PoolParts> {
             format!("the root element is <{}>, expected <pool>", doc.els[0].name),
         ));
     }
-    let mut path = String::from("");
-    let mut c = Cursor::new(&mut doc, &mut path);
+    let mut c = Cursor::new(&mut doc, "");
     let ty: PoolType = c
         .parsed_attr("type")?
         .ok_or_else(|| Error::invalid("type", "the pool type is required"))?;
@@ -247,7 +246,7 @@ pub(crate) fn read(xml: &str) -> Result<PoolParts> {
     let mut p = PoolParts::new(ty, "");
     let name = c.child_text("name")?;
     // An empty <uuid/> is no UUID: libvirt generates one, as when it is absent.
-    p.uuid = match c.child_text("uuid")?.filter(|u| !u.trim().is_empty()) {
+    p.uuid = match c.child_str("uuid")?.filter(|u| !u.trim().is_empty()) {
         None => None,
         Some(u) => Some(
             Uuid::parse_str(u.trim()).map_err(|e| Error::invalid("uuid", format!("{u:?}: {e}")))?,
@@ -498,8 +497,7 @@ pub(crate) fn read_sources(xml: &str, ty: PoolType) -> Result<Vec<PoolParts>> {
             ),
         ));
     }
-    let mut path = String::from("sources");
-    let mut c = Cursor::new(&mut doc, &mut path);
+    let mut c = Cursor::new(&mut doc, "sources");
     let layout = Layout::of(ty);
     c.children("source", |s| {
         let mut p = PoolParts::new(ty, "");
@@ -529,7 +527,10 @@ pub(crate) fn write(p: &PoolParts) -> String {
     }
     w.text_element("name", &p.name);
     if let Some(uuid) = p.uuid {
-        w.fmt_element("uuid", format_args!("{}", uuid.hyphenated()));
+        w.text_element(
+            "uuid",
+            uuid.hyphenated().encode_lower(&mut Uuid::encode_buffer()),
+        );
     }
     // A definition has no figures yet; libvirt writes zeros until the pool is refreshed.
     for size in ["capacity", "allocation", "available"] {

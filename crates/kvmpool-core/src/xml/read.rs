@@ -10,34 +10,78 @@ use super::tree::OwnedElement;
 use crate::error::{Error, Result};
 use crate::units::Size;
 
-/// A cursor over one element of a document. `path` is the dotted field name used in
-/// errors (`source.host[1]`): one buffer shared down the tree, extended while a child
-/// is visited and cut back after, so that no string is built unless an error needs it.
+/// A cursor over one element of a document, and where that element is (for errors).
 #[derive(Debug)]
 pub(crate) struct Cursor<'a, 'c> {
     doc: &'c mut Doc<'a>,
-    path: &'c mut String,
+    place: Place<'c>,
     node: u32,
 }
 
+/// Where a cursor's element is: its name (with its index among same-named siblings
+/// when the reader visits them all) and its parent's place. Places live on the stack
+/// of the visits; the dotted field name used in errors (`source.host[1]`) is built
+/// from them only when an error needs it.
+#[derive(Debug, Clone, Copy)]
+struct Place<'p> {
+    name: &'p str,
+    index: Option<usize>,
+    parent: Option<&'p Place<'p>>,
+}
+
+impl Place<'_> {
+    /// The dotted field name of this element: its parent's, a dot when that is not
+    /// empty, its own name and index.
+    fn path(&self) -> String {
+        let mut path = String::new();
+        self.write_path(&mut path);
+        path
+    }
+
+    fn write_path(&self, out: &mut String) {
+        if let Some(parent) = self.parent {
+            parent.write_path(out);
+            if !out.is_empty() {
+                out.push('.');
+            }
+        }
+        out.push_str(self.name);
+        if let Some(index) = self.index {
+            use std::fmt::Write;
+            let _ = write!(out, "[{index}]");
+        }
+    }
+}
+
 impl<'a, 'c> Cursor<'a, 'c> {
-    /// A cursor on the root element.
-    pub fn new(doc: &'c mut Doc<'a>, path: &'c mut String) -> Self {
-        Cursor { doc, path, node: 0 }
+    /// A cursor on the root element; `root` starts the field names in errors (empty
+    /// for a pool or volume, whose fields are named from below the root).
+    pub fn new(doc: &'c mut Doc<'a>, root: &'c str) -> Self {
+        let place = Place {
+            name: root,
+            index: None,
+            parent: None,
+        };
+        Cursor {
+            doc,
+            place,
+            node: 0,
+        }
     }
 
     /// The field name for an attribute or child of this element.
     pub fn field(&self, name: &str) -> String {
-        if self.path.is_empty() {
-            name.to_owned()
-        } else {
-            format!("{}.{name}", self.path)
+        let mut path = self.place.path();
+        if !path.is_empty() {
+            path.push('.');
         }
+        path.push_str(name);
+        path
     }
 
     /// An invalid-spec error about this element itself.
     pub fn invalid_here(&self, reason: impl std::fmt::Display) -> Error {
-        Error::invalid(self.path.as_str(), reason)
+        Error::invalid(self.place.path(), reason)
     }
 
     /// An invalid-spec error about `name` (attribute or child) of this element.
@@ -119,10 +163,13 @@ impl<'a, 'c> Cursor<'a, 'c> {
 
     /// Take the element's text content.
     pub fn text(&mut self) -> Option<String> {
-        self.doc.els[self.node as usize]
-            .text
-            .take()
-            .map(Cow::into_owned)
+        self.doc.take_text(self.node).map(Cow::into_owned)
+    }
+
+    /// Take the element's text content, borrowed from the document where it can be
+    /// (for values that are parsed, not kept).
+    pub fn text_str(&mut self) -> Option<Cow<'a, str>> {
+        self.doc.take_text(self.node)
     }
 
     /// Visit the first child element called `name`, taking it. Whatever `f` leaves of
@@ -182,6 +229,11 @@ impl<'a, 'c> Cursor<'a, 'c> {
         self.child(name, |c| Ok(c.text().unwrap_or_default()))
     }
 
+    /// `child_text` for a value that is parsed, not kept: borrowed where it can be.
+    pub fn child_str(&mut self, name: &str) -> Result<Option<Cow<'a, str>>> {
+        self.child(name, |c| Ok(c.text_str().unwrap_or_default()))
+    }
+
     /// Take `<name attr='value'/>`.
     pub fn child_attr(&mut self, name: &str, attr: &str) -> Result<Option<String>> {
         Ok(self.child(name, |c| Ok(c.attr_string(attr)))?.flatten())
@@ -191,7 +243,7 @@ impl<'a, 'c> Cursor<'a, 'c> {
     pub fn child_size(&mut self, name: &str) -> Result<Option<Size>> {
         self.child(name, |c| {
             let unit = c.attr("unit");
-            let text = c.doc.els[c.node as usize].text.take().unwrap_or_default();
+            let text = c.doc.take_text(c.node).unwrap_or_default();
             Size::parse_scaled(&text, unit.as_deref())
                 .map_err(|e| c.invalid_here(e.message().trim_start_matches("size: ")))
         })
@@ -222,22 +274,15 @@ impl<'a, 'c> Cursor<'a, 'c> {
         f: impl FnOnce(&mut Cursor<'a, '_>) -> Result<T>,
     ) -> Result<T> {
         self.doc.els[i as usize].taken = true;
-        let parent_len = self.path.len();
-        if parent_len > 0 {
-            self.path.push('.');
-        }
-        self.path.push_str(name);
-        if let Some(index) = index {
-            use std::fmt::Write;
-            let _ = write!(self.path, "[{index}]");
-        }
-        let value = f(&mut Cursor {
+        f(&mut Cursor {
             doc: &mut *self.doc,
-            path: &mut *self.path,
+            place: Place {
+                name,
+                index,
+                parent: Some(&self.place),
+            },
             node: i,
-        });
-        self.path.truncate(parent_len);
-        value
+        })
     }
 }
 
@@ -252,8 +297,7 @@ mod tests {
             "<pool a='1' b='2'><name>x</name><foo/><target z='1'><path>/p</path></target></pool>",
         )
         .unwrap();
-        let mut path = String::new();
-        let mut c = Cursor::new(&mut doc, &mut path);
+        let mut c = Cursor::new(&mut doc, "");
         assert_eq!(c.attr("a").as_deref(), Some("1"));
         assert_eq!(c.child_text("name").unwrap().as_deref(), Some("x"));
         let path = c
@@ -271,8 +315,7 @@ mod tests {
     #[test]
     fn fully_read_document_has_no_residue() {
         let mut doc = Doc::parse("<pool><name>x</name></pool>").unwrap();
-        let mut path = String::new();
-        let mut c = Cursor::new(&mut doc, &mut path);
+        let mut c = Cursor::new(&mut doc, "");
         c.child_text("name").unwrap();
         assert!(c.into_residue().is_none());
     }
@@ -282,8 +325,7 @@ mod tests {
         let mut doc =
             Doc::parse("<pool><source><host port='x'/><host port='70000'/></source></pool>")
                 .unwrap();
-        let mut path = String::new();
-        let mut c = Cursor::new(&mut doc, &mut path);
+        let mut c = Cursor::new(&mut doc, "");
         let err = c
             .child("source", |s| {
                 s.children("host", |h| h.parsed_attr::<u16>("port"))

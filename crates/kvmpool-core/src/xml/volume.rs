@@ -30,8 +30,7 @@ pub(crate) fn read(xml: &str) -> Result<VolumeSpec> {
             ),
         ));
     }
-    let mut path = String::from("");
-    let mut c = Cursor::new(&mut doc, &mut path);
+    let mut c = Cursor::new(&mut doc, "");
     let volume_type: Option<VolumeType> = c.parsed_attr("type")?;
     let name = c
         .child_text("name")?
@@ -103,7 +102,7 @@ fn read_target(t: &mut Cursor<'_, '_>, v: &mut VolumeSpec) -> Result<()> {
     v.permissions = read_permissions(t)?;
     v.runtime.timestamps = t.child("timestamps", |ts| {
         let mut time = |name: &str| -> Result<Option<SystemTime>> {
-            match ts.child_text(name)? {
+            match ts.child_str(name)? {
                 None => Ok(None),
                 Some(text) => parse_timestamp(&text).map(Some).ok_or_else(|| {
                     ts.invalid(name, format!("{text:?} is not seconds[.nanoseconds]"))
@@ -244,7 +243,7 @@ pub(crate) fn write(v: &VolumeSpec, pool: Option<PoolType>) -> String {
     if let Some(size) = v.cluster_size {
         w.open("clusterSize")
             .attr("unit", "B")
-            .text_fmt(format_args!("{}", size.as_bytes()))
+            .text_number(size.as_bytes())
             .close();
     }
     if let Some(features) = &v.features {

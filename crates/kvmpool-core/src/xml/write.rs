@@ -8,21 +8,28 @@
 //! original document (or first, if none did). Residue of a known element that the
 //! typed writer no longer writes (the user removed that field) is dropped with it.
 
-use quick_xml::escape::escape;
-
 use super::tree::{Node, OwnedElement};
 
+/// An element being written.
 #[derive(Debug)]
 struct Frame<'r> {
     name: &'static str,
-    residue: Option<&'r OwnedElement>,
     /// Start tag written but not yet closed with `>`.
     open_tag: bool,
     /// Content was written on the same line as the start tag (text).
     inline: bool,
-    /// Attribute names already written (only tracked when there is residue).
+    /// The residue merged into this element. Boxed: most elements have none, and a
+    /// frame is pushed for every element, so it is kept small.
+    merge: Option<Box<Merge<'r>>>,
+}
+
+/// A residue element and how much of it was written.
+#[derive(Debug)]
+struct Merge<'r> {
+    residue: &'r OwnedElement,
+    /// Attribute names already written.
     written_attrs: Vec<&'static str>,
-    /// How many known children of each name were opened (only with residue).
+    /// How many known children of each name were opened.
     seen: Vec<(&'static str, usize)>,
     /// Which residue children were written already.
     emitted: Vec<bool>,
@@ -42,7 +49,8 @@ impl<'r> XmlWriter<'r> {
     pub fn new(residue: Option<&'r OwnedElement>) -> Self {
         XmlWriter {
             out: String::with_capacity(1024),
-            stack: Vec::new(),
+            // deeper than any libvirt storage document
+            stack: Vec::with_capacity(8),
             root_residue: residue,
         }
     }
@@ -60,21 +68,20 @@ impl<'r> XmlWriter<'r> {
             Some(_) => {
                 self.end_start_tag(false);
                 let parent = self.stack.last_mut().expect("checked above");
-                parent.known_child_residue(name)
+                parent
+                    .merge
+                    .as_mut()
+                    .and_then(|m| m.known_child_residue(name))
             }
         };
         self.indent();
         self.out.push('<');
         self.out.push_str(name);
-        let len = residue.map_or(0, |r| r.children.len());
         self.stack.push(Frame {
             name,
-            residue,
             open_tag: true,
             inline: false,
-            written_attrs: Vec::new(),
-            seen: Vec::new(),
-            emitted: vec![false; len],
+            merge: residue.map(Merge::new),
         });
         self
     }
@@ -83,8 +90,8 @@ impl<'r> XmlWriter<'r> {
     pub fn attr(&mut self, name: &'static str, value: &str) -> &mut Self {
         let frame = self.stack.last_mut().expect("attr() outside an element");
         debug_assert!(frame.open_tag, "attr() after content");
-        if frame.residue.is_some() {
-            frame.written_attrs.push(name);
+        if let Some(m) = &mut frame.merge {
+            m.written_attrs.push(name);
         }
         push_attr(&mut self.out, name, value);
         self
@@ -101,19 +108,14 @@ impl<'r> XmlWriter<'r> {
     /// Write text content inside the element just opened (`<name>text</name>`).
     pub fn text(&mut self, text: &str) -> &mut Self {
         self.end_start_tag(true);
-        self.out.push_str(&escape(text));
+        push_escaped(&mut self.out, text, false);
         self
     }
 
     /// Close the innermost element.
     pub fn close(&mut self) -> &mut Self {
         let frame = self.stack.last().expect("close() without open()");
-        let unwritten = frame.residue.is_some_and(|r| {
-            r.children
-                .iter()
-                .enumerate()
-                .any(|(i, c)| !frame.emitted[i] && is_leftover(c))
-        });
+        let unwritten = frame.merge.as_ref().is_some_and(|m| m.has_unwritten());
         if frame.open_tag && !unwritten {
             self.write_residue_attrs();
             self.out.push_str("/>\n");
@@ -132,14 +134,12 @@ impl<'r> XmlWriter<'r> {
             self.out.push_str(">\n");
         }
         let frame = self.stack.pop().expect("still open");
-        if let Some(parent) = self.stack.last_mut() {
-            if parent.residue.is_some() {
-                let k = parent.seen_count(frame.name) - 1;
-                let anchor = parent.find_known(frame.name, k);
-                if let Some(j) = anchor {
-                    self.write_unknown_after(j);
-                }
-            }
+        let anchor = self.stack.last().and_then(|parent| {
+            let m = parent.merge.as_ref()?;
+            m.find_known(frame.name, m.seen_count(frame.name) - 1)
+        });
+        if let Some(j) = anchor {
+            self.write_unknown_after(j);
         }
         self
     }
@@ -153,6 +153,27 @@ impl<'r> XmlWriter<'r> {
         self
     }
 
+    /// Text content that is a number, written without core::fmt, whose machinery
+    /// costs more than the digits of the few numbers a document holds.
+    pub fn text_number(&mut self, n: u64) -> &mut Self {
+        self.end_start_tag(true);
+        push_decimal(&mut self.out, n);
+        self
+    }
+
+    /// `<name>n</name>` for a signed number (owner and group ids, -1 among them).
+    pub fn number_element(&mut self, name: &'static str, n: i64) -> &mut Self {
+        if !self.plain_child() {
+            self.open(name).end_start_tag(true);
+            push_signed(&mut self.out, n);
+            return self.close();
+        }
+        self.open_leaf(name);
+        self.out.push('>');
+        push_signed(&mut self.out, n);
+        self.close_leaf(name)
+    }
+
     /// `<name>formatted</name>` for values that need no escaping.
     pub fn fmt_element(&mut self, name: &'static str, args: std::fmt::Arguments<'_>) -> &mut Self {
         self.open(name).text_fmt(args).close()
@@ -160,7 +181,13 @@ impl<'r> XmlWriter<'r> {
 
     /// `<name>text</name>`.
     pub fn text_element(&mut self, name: &'static str, text: &str) -> &mut Self {
-        self.open(name).text(text).close()
+        if !self.plain_child() {
+            return self.open(name).text(text).close();
+        }
+        self.open_leaf(name);
+        self.out.push('>');
+        push_escaped(&mut self.out, text, false);
+        self.close_leaf(name)
     }
 
     /// `<name>text</name>` when the text is present.
@@ -178,7 +205,38 @@ impl<'r> XmlWriter<'r> {
         attr: &'static str,
         value: &str,
     ) -> &mut Self {
-        self.open(name).attr(attr, value).close()
+        if !self.plain_child() {
+            return self.open(name).attr(attr, value).close();
+        }
+        self.open_leaf(name);
+        push_attr(&mut self.out, attr, value);
+        self.out.push_str("/>\n");
+        self
+    }
+
+    /// True when a child opened now cannot have residue, as its parent has none to
+    /// match it with: most leaf elements. Those are written without a frame, which
+    /// is then all bookkeeping.
+    fn plain_child(&self) -> bool {
+        self.stack
+            .last()
+            .is_some_and(|parent| parent.merge.is_none())
+    }
+
+    /// `<name` of a leaf element written without a frame (see `plain_child`).
+    fn open_leaf(&mut self, name: &str) {
+        self.end_start_tag(false);
+        push_indent(&mut self.out, self.stack.len());
+        self.out.push('<');
+        self.out.push_str(name);
+    }
+
+    /// `</name>` of a leaf element written without a frame.
+    fn close_leaf(&mut self, name: &str) -> &mut Self {
+        self.out.push_str("</");
+        self.out.push_str(name);
+        self.out.push_str(">\n");
+        self
     }
 
     /// `<name attr='value'/>` when the value is present.
@@ -212,19 +270,26 @@ impl<'r> XmlWriter<'r> {
         }
     }
 
+    /// The residue merged into the innermost element, if any.
+    fn residue_here(&self) -> Option<&'r OwnedElement> {
+        let frame = self.stack.last().expect("inside an element");
+        frame.merge.as_ref().map(|m| m.residue)
+    }
+
     fn write_residue_attrs(&mut self) {
         let frame = self.stack.last().expect("inside an element");
-        let Some(residue) = frame.residue else { return };
-        for (k, v) in &residue.attrs {
-            if !frame.written_attrs.iter().any(|w| *w == k.as_ref()) {
+        let Some(m) = &frame.merge else { return };
+        for (k, v) in &m.residue.attrs {
+            if !m.written_attrs.iter().any(|w| *w == k.as_ref()) {
                 push_attr(&mut self.out, k, v);
             }
         }
     }
 
     fn write_unknown_after_start(&mut self) {
-        let frame = self.stack.last().expect("inside an element");
-        let Some(residue) = frame.residue else { return };
+        let Some(residue) = self.residue_here() else {
+            return;
+        };
         let upto = residue
             .children
             .iter()
@@ -235,8 +300,9 @@ impl<'r> XmlWriter<'r> {
 
     /// Write the unknown residue elements that follow residue child `j`.
     fn write_unknown_after(&mut self, j: usize) {
-        let frame = self.stack.last().expect("inside an element");
-        let Some(residue) = frame.residue else { return };
+        let Some(residue) = self.residue_here() else {
+            return;
+        };
         let end = residue.children[j + 1..]
             .iter()
             .position(is_anchor)
@@ -247,27 +313,28 @@ impl<'r> XmlWriter<'r> {
     /// Everything still unwritten at the end of an element: unknown elements whose
     /// anchor was not written, and leftover text.
     fn write_leftovers(&mut self) {
-        let frame = self.stack.last().expect("inside an element");
-        let Some(residue) = frame.residue else { return };
+        let Some(residue) = self.residue_here() else {
+            return;
+        };
         self.write_unknown_range(0, residue.children.len());
     }
 
     fn write_unknown_range(&mut self, from: usize, to: usize) {
         let depth = self.stack.len();
         let frame = self.stack.last_mut().expect("inside an element");
-        let Some(residue) = frame.residue else { return };
+        let Some(m) = &mut frame.merge else { return };
         for i in from..to {
-            if frame.emitted[i] {
+            if m.emitted[i] {
                 continue;
             }
-            match &residue.children[i] {
+            match &m.residue.children[i] {
                 Node::Element(e) if !e.known => {
-                    frame.emitted[i] = true;
+                    m.emitted[i] = true;
                     write_element(&mut self.out, e, depth);
                 }
                 Node::Text(t) if !t.trim().is_empty() => {
-                    frame.emitted[i] = true;
-                    self.out.push_str(&escape(t.as_ref()));
+                    m.emitted[i] = true;
+                    push_escaped(&mut self.out, t, false);
                 }
                 _ => {}
             }
@@ -279,13 +346,29 @@ impl<'r> XmlWriter<'r> {
     }
 
     fn indent_at(&mut self, depth: usize) {
-        for _ in 0..depth {
-            self.out.push_str("  ");
-        }
+        push_indent(&mut self.out, depth);
     }
 }
 
-impl<'r> Frame<'r> {
+impl<'r> Merge<'r> {
+    fn new(residue: &'r OwnedElement) -> Box<Self> {
+        Box::new(Merge {
+            residue,
+            written_attrs: Vec::new(),
+            seen: Vec::new(),
+            emitted: vec![false; residue.children.len()],
+        })
+    }
+
+    /// True when unknown children or text of the residue are still to be written.
+    fn has_unwritten(&self) -> bool {
+        self.residue
+            .children
+            .iter()
+            .enumerate()
+            .any(|(i, c)| !self.emitted[i] && is_leftover(c))
+    }
+
     fn seen_count(&self, name: &str) -> usize {
         self.seen
             .iter()
@@ -295,7 +378,6 @@ impl<'r> Frame<'r> {
 
     /// Record that a known child `name` is being opened and return its residue.
     fn known_child_residue(&mut self, name: &'static str) -> Option<&'r OwnedElement> {
-        let residue = self.residue?;
         let k = match self.seen.iter_mut().find(|(n, _)| *n == name) {
             Some((_, c)) => {
                 *c += 1;
@@ -306,7 +388,7 @@ impl<'r> Frame<'r> {
                 0
             }
         };
-        match &residue.children[self.find_known(name, k)?] {
+        match &self.residue.children[self.find_known(name, k)?] {
             Node::Element(e) => Some(e),
             _ => None,
         }
@@ -314,8 +396,7 @@ impl<'r> Frame<'r> {
 
     /// Index in the residue of the k-th known child (placeholder or known element) `name`.
     fn find_known(&self, name: &str, k: usize) -> Option<usize> {
-        let residue = self.residue?;
-        residue
+        self.residue
             .children
             .iter()
             .enumerate()
@@ -346,33 +427,72 @@ fn is_leftover(node: &Node<'_>) -> bool {
     }
 }
 
+/// The decimal digits of `n`.
+fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[start..].iter().map(|&d| char::from(d)));
+}
+
+/// The decimal digits of `n`, after a minus sign when it is negative.
+fn push_signed(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    push_decimal(out, n.unsigned_abs());
+}
+
+/// libvirt's indentation: two spaces per level.
+fn push_indent(out: &mut String, depth: usize) {
+    for _ in 0..depth {
+        out.push_str("  ");
+    }
+}
+
 fn push_attr(out: &mut String, name: &str, value: &str) {
     out.push(' ');
     out.push_str(name);
     out.push_str("='");
-    let escaped = escape(value);
-    // A parser turns a raw tab, newline or carriage return in an attribute into a
-    // space: written as references they come back as they were.
-    if escaped.contains(['\t', '\n', '\r']) {
-        for c in escaped.chars() {
-            match c {
-                '\t' => out.push_str("&#9;"),
-                '\n' => out.push_str("&#10;"),
-                '\r' => out.push_str("&#13;"),
-                c => out.push(c),
-            }
-        }
-    } else {
-        out.push_str(&escaped);
-    }
+    push_escaped(out, value, true);
     out.push('\'');
+}
+
+/// Append `text` with XML's special characters as entities, in one pass and without
+/// the temporary string of quick-xml's `escape`. In an attribute value also tab,
+/// newline and carriage return, which a parser turns into spaces: written as
+/// references they come back as they were.
+fn push_escaped(out: &mut String, text: &str, in_attr: bool) {
+    let mut plain = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let entity = match b {
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'&' => "&amp;",
+            b'\'' => "&apos;",
+            b'"' => "&quot;",
+            b'\t' if in_attr => "&#9;",
+            b'\n' if in_attr => "&#10;",
+            b'\r' if in_attr => "&#13;",
+            _ => continue,
+        };
+        out.push_str(&text[plain..i]);
+        out.push_str(entity);
+        plain = i + 1;
+    }
+    out.push_str(&text[plain..]);
 }
 
 /// Write an element that the model does not know, as it was.
 fn write_element(out: &mut String, el: &OwnedElement, depth: usize) {
-    for _ in 0..depth {
-        out.push_str("  ");
-    }
+    push_indent(out, depth);
     out.push('<');
     out.push_str(&el.name);
     for (k, v) in &el.attrs {
@@ -394,25 +514,21 @@ fn write_element(out: &mut String, el: &OwnedElement, depth: usize) {
     }
     if !has_elements {
         out.push('>');
-        out.push_str(&escape(text.as_str()));
+        push_escaped(out, &text, false);
     } else {
         out.push_str(">\n");
         for child in &el.children {
             match child {
                 Node::Element(e) => write_element(out, e, depth + 1),
                 Node::Text(t) if !t.trim().is_empty() => {
-                    for _ in 0..=depth {
-                        out.push_str("  ");
-                    }
-                    out.push_str(&escape(t.trim()));
+                    push_indent(out, depth + 1);
+                    push_escaped(out, t.trim(), false);
                     out.push('\n');
                 }
                 _ => {}
             }
         }
-        for _ in 0..depth {
-            out.push_str("  ");
-        }
+        push_indent(out, depth);
     }
     out.push_str("</");
     out.push_str(&el.name);
@@ -438,12 +554,54 @@ mod tests {
     }
 
     #[test]
+    fn writes_numbers_without_fmt() {
+        let mut w = XmlWriter::new(None);
+        w.open("p");
+        w.number_element("a", -1)
+            .number_element("b", i64::MIN)
+            .number_element("c", 0);
+        w.open("d").text_number(u64::MAX).close();
+        w.close();
+        assert_eq!(
+            w.finish(),
+            "<p>\n  <a>-1</a>\n  <b>-9223372036854775808</b>\n  <c>0</c>\n  \
+             <d>18446744073709551615</d>\n</p>\n"
+        );
+    }
+
+    #[test]
+    fn leaves_are_written_alike_with_and_without_a_frame() {
+        let write = |residue: Option<&OwnedElement>| {
+            let mut w = XmlWriter::new(residue);
+            w.open("pool").attr("type", "dir");
+            w.text_element("name", "n<").number_element("owner", -1);
+            w.attr_element("dir", "path", "/x");
+            w.close();
+            w.finish()
+        };
+        // With residue on <pool>, its children go through open/close.
+        let mut doc = crate::xml::doc::Doc::parse(
+            "<pool type='dir' x='1'><name>n</name><owner>-1</owner><dir path='/x'/></pool>",
+        )
+        .unwrap();
+        let mut c = Cursor::new(&mut doc, "");
+        c.attr("type");
+        c.child_text("name").unwrap();
+        c.child_text("owner").unwrap();
+        c.child_attr("dir", "path").unwrap();
+        let residue = c.into_residue().unwrap();
+        assert_eq!(
+            write(Some(&residue)),
+            write(None).replacen("type='dir'", "type='dir' x='1'", 1)
+        );
+    }
+
+    #[test]
     fn merges_residue_in_place() {
         let doc = "<pool type='dir' x='1'><name>n</name><foo a='b'><bar/></foo>\
                    <target extra='e'><path>/p</path><zed/></target><tail/></pool>";
-        let mut path = String::new();
         let mut parsed = crate::xml::doc::Doc::parse(doc).unwrap();
-        let mut c = Cursor::new(&mut parsed, &mut path);
+        let mut c = Cursor::new(&mut parsed, "");
         c.attr("type");
         c.child_text("name").unwrap();
         c.child("target", |t| t.child_text("path")).unwrap();
@@ -465,9 +623,8 @@ mod tests {
     #[test]
     fn unknown_children_of_an_empty_known_element_are_kept() {
         let doc = "<pool><source><vendorx/></source></pool>";
-        let mut path = String::new();
         let mut parsed = crate::xml::doc::Doc::parse(doc).unwrap();
-        let mut c = Cursor::new(&mut parsed, &mut path);
+        let mut c = Cursor::new(&mut parsed, "");
         c.child("source", |_| Ok(())).unwrap();
         let residue = c.into_residue().unwrap();
         let mut w = XmlWriter::new(Some(&residue));
