@@ -264,3 +264,16 @@ def test_logging_gets_changes_at_info_and_libvirt_calls_at_debug(test_conn, capl
     pool.destroy()
     pool.undefine()
     assert caplog.records == []
+
+
+def test_logging_configured_after_import_is_read_when_a_connection_opens(caplog):
+    caplog.set_level(logging.WARNING, logger="kvmpool")
+    kvmpool.refresh_log_levels()
+    caplog.set_level(logging.INFO, logger="kvmpool")  # no refresh: connect reads it
+    conn = kvmpool.connect("test:///default")
+    pool = conn.define_pool(kvmpool.PoolSpec.dir("logged-late", target="/logged-late"))
+    pool.undefine()
+    assert [r.getMessage() for r in caplog.records] == [
+        "pool logged-late: defined",
+        "pool logged-late: undefined",
+    ]

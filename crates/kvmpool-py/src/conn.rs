@@ -25,6 +25,8 @@ pub(crate) fn connect(
     uri: Option<&str>,
     read_only: bool,
 ) -> PyResult<PyConnection> {
+    // a program configures logging after importing kvmpool: look again now
+    crate::logging::refresh_log_levels(py)?;
     let inner = call(py, || match (uri, read_only) {
         (_, true) => core::Connection::open_read_only(uri),
         (Some(u), false) => core::Connection::open(u),

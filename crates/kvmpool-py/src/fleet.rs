@@ -630,6 +630,7 @@ impl PyFleet {
         read_only: bool,
         concurrency: Option<usize>,
     ) -> PyResult<Self> {
+        crate::logging::refresh_log_levels(py)?;
         let mut o = core::FleetOptions::default().read_only(read_only);
         if let Some(l) = labels {
             o = o.labels(l);

@@ -14,8 +14,8 @@ Errors are ``kvmpool.Error`` subclasses, one per kind (``InvalidSpecError`` is a
 
 kvmpool logs to the ``logging`` logger ``"kvmpool"``: each change it makes to a host at
 INFO (``pool guest_images: started``), each libvirt call with its outcome and time at
-DEBUG. The logger's level is read once; after changing it, call
-``kvmpool.refresh_log_levels()``.
+DEBUG. The logger's level is read when a connection or a fleet opens; after changing it
+later, call ``kvmpool.refresh_log_levels()``.
 """
 
 from ._kvmpool import (

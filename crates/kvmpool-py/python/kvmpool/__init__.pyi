@@ -130,7 +130,8 @@ def format_size(bytes: int) -> str:
     """Bytes in binary units, like virsh: "10 GiB"."""
 
 def refresh_log_levels() -> None:
-    """Read the levels of the "kvmpool" logger again (they are cached once kvmpool logs)."""
+    """Read the level of the "kvmpool" logger again (read when a connection or fleet
+    opens, and cached: a message nobody wants costs nothing)."""
 
 def default_target(pool_type: str, name: str) -> Optional[str]:
     """The target path virt-install uses for a new pool."""
