@@ -71,6 +71,9 @@ for src in $tests; do
     --log-file="$log" "$bin"
   rc=$?
   secs=$(( $(date +%s) - start ))
+  # valgrind 3.19 does not know openat2 (syscall 437) and answers ENOSYS, which kvmpool
+  # handles (the local inventory then asks libvirt); its warning is no finding.
+  sed -i -E '/^--[0-9]+-- (WARNING: unhandled amd64-linux syscall: 437|You may be able to write your own handler\.|Read the file README_MISSING_SYSCALL_OR_IOCTL\.|Nevertheless we consider this a bug\.  Please report|it at http:\/\/valgrind\.org\/support\/bug_reports\.html\.)$/d' "$log"
   # With --quiet valgrind writes only what it found: an empty log and a non-zero exit
   # mean the test's own checks failed (valgrind makes everything 20-50x slower).
   if [ "$rc" -eq 0 ] && [ ! -s "$log" ]; then
