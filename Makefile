@@ -147,7 +147,8 @@ c-test: ## Build the C library and every tests/c/*.c with ASan and UBSan, run ea
 	for src in tests/c/*.c; do \
 	  bin=tests/c/build/$$(basename $$src .c); \
 	  echo "--- $$bin"; \
-	  if $(CC) $(C_FLAGS) $(C_SANITIZE) -o $$bin $$src $(C_LIBS) && $$bin; then :; \
+	  if $(CC) $(C_FLAGS) $(C_SANITIZE) -o $$bin $$src $(C_LIBS) && \
+	     LSAN_OPTIONS="suppressions=$(CURDIR)/tests/c/lsan.supp" $$bin; then :; \
 	  else echo "FAILED: $$bin"; failed="$$failed $$(basename $$bin)"; fi; \
 	done; \
 	[ -z "$$failed" ] || { echo "c-test: failed:$$failed"; exit 1; }
